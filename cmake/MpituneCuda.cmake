@@ -1,0 +1,18 @@
+# CUDA variant: on when the libtorch found links CUDA and NCCL is present.
+# Adds src/comm/nccl/*.cpp (the only files that include nccl.h) to mpitune_comm.
+if(TARGET torch AND TORCH_CUDA_LIBRARIES OR (DEFINED CAFFE2_USE_CUDA AND CAFFE2_USE_CUDA))
+  find_package(CUDAToolkit)
+  find_path(NCCL_INCLUDE_DIR nccl.h HINTS $ENV{NCCL_HOME}/include ${CUDAToolkit_INCLUDE_DIRS})
+  find_library(NCCL_LIBRARY nccl HINTS $ENV{NCCL_HOME}/lib ${CUDAToolkit_LIBRARY_DIR})
+  if(CUDAToolkit_FOUND AND NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
+    set(MPITUNE_HAVE_CUDA ON)
+    file(GLOB NCCL_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/src/comm/nccl/*.cpp)
+    target_sources(mpitune_comm PRIVATE ${NCCL_SOURCES})
+    target_include_directories(mpitune_comm PRIVATE ${NCCL_INCLUDE_DIR})
+    target_link_libraries(mpitune_comm PUBLIC CUDA::cudart ${NCCL_LIBRARY})
+    target_compile_definitions(mpitune_comm PUBLIC MPITUNE_CUDA=1)
+    message(STATUS "mpitune: CUDA build with NCCL (${NCCL_LIBRARY})")
+  else()
+    message(STATUS "mpitune: CUDA libtorch but no NCCL found; MPI backend only")
+  endif()
+endif()

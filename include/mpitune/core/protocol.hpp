@@ -1,0 +1,102 @@
+// Control-plane messages between the coordinator (rank 0) and the group leaders (DESIGN.md §3).
+//
+// Small, versioned, byte-encoded: [version u8][type u8][fields], integers and doubles in
+// little-endian order, strings as u32 length + bytes. A message of another version is rejected
+// with a clear error (all ranks of one job run the same binary, so this only guards against
+// mixing builds on a cluster). Transport-free: the coordinator logic (core) speaks these
+// messages, comm/channel.hpp moves them over MPI, and tests move them in memory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "mpitune/core/hparams.hpp"
+
+namespace mpitune {
+
+using TrialId = int64_t;
+constexpr uint8_t kProtocolVersion = 1;
+
+// How a group initialises the trial of a segment.
+enum class SegmentInit : uint8_t {
+  Fresh = 0,     // new trial from scratch
+  Continue = 1,  // the group already holds this trial at `start` (ASHA promotion)
+  Resume = 2,    // load the trial's checkpoint (Hyperband, PBT turn-taking)
+  Clone = 3,     // receive the state of `source_trial` from `source_group` (PBT exploit)
+};
+const char* segment_init_name(SegmentInit i);
+
+// Metrics of one report; NaN where not measured.
+struct ReportMetrics {
+  double train_loss = 0;
+  double eval_loss = 0;
+  double lr = 0;
+  int64_t tokens = 0;       // tokens processed by the trial so far
+  double throughput = 0;    // tokens per second over the interval (steps/s for synthetic)
+  double loss_scale = 1;
+};
+
+struct ReadyMsg {
+  int group = -1;
+};
+
+struct SegmentMsg {
+  TrialId trial = -1;
+  HParams hparams;
+  int64_t start = 0;       // the step the trial is at when the segment begins
+  int64_t stop = 0;        // train until this step, then report SegmentDone
+  int64_t max_steps = 0;   // the full budget (LR schedule horizon)
+  uint64_t seed = 0;       // the trial's seed
+  SegmentInit init = SegmentInit::Fresh;
+  TrialId source_trial = -1;  // Clone
+  int source_group = -1;      // Clone
+  std::string checkpoint;     // Resume: the checkpoint folder
+};
+
+struct ReportMsg {
+  int group = -1;
+  TrialId trial = -1;
+  int64_t step = 0;
+  ReportMetrics metrics;
+};
+
+struct SegmentDoneMsg {
+  int group = -1;
+  TrialId trial = -1;
+  int64_t step = 0;
+  ReportMetrics metrics;
+  double seconds = 0;        // wall seconds of the segment on the group
+  bool interrupted = false;  // ended before `stop` because the coordinator asked (StopTrial)
+};
+
+struct TrialFailedMsg {
+  int group = -1;
+  TrialId trial = -1;
+  int64_t step = 0;
+  std::string reason;
+  double seconds = 0;
+};
+
+// Coordinator -> leader, honoured at the next step boundary: end the running segment early.
+struct StopTrialMsg {
+  TrialId trial = -1;
+  std::string reason;
+};
+
+struct ShutdownMsg {
+  std::string reason;
+};
+
+using Message = std::variant<ReadyMsg, SegmentMsg, ReportMsg, SegmentDoneMsg, TrialFailedMsg,
+                             StopTrialMsg, ShutdownMsg>;
+
+const char* message_name(const Message& m);
+
+std::vector<uint8_t> encode(const Message& m);
+// Throws InfraError on a truncated, unknown or wrong-version message.
+Message decode(const uint8_t* data, size_t size);
+inline Message decode(const std::vector<uint8_t>& bytes) { return decode(bytes.data(), bytes.size()); }
+
+}  // namespace mpitune

@@ -1,0 +1,33 @@
+// The coordinator's MPI shell: feeds leaders' messages and clock ticks into CoordinatorCore,
+// sends its orders, writes the result file, prints the live status and the final table.
+// It waits by polling with back-off so it never keeps a core busy.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "mpitune/comm/channel.hpp"
+#include "mpitune/comm/topology.hpp"
+#include "mpitune/core/config.hpp"
+#include "mpitune/store/result_store.hpp"
+
+namespace mpitune {
+
+struct CoordinatorRun {
+  const ExperimentConfig& cfg;
+  const Topology& topo;
+  Channel& channel;
+  ResultStore& store;
+  ExperimentInfo info;
+  std::vector<GroupRecord> groups;
+  bool quiet = false;
+};
+
+// Runs the experiment to its end; returns "finished" or "interrupted".
+std::string run_coordinator(CoordinatorRun& run);
+
+// Set from signal handlers (SIGTERM, SIGINT, SIGUSR1: Slurm's time limit warning).
+void install_stop_signal_handlers();
+bool stop_signal_received();
+
+}  // namespace mpitune

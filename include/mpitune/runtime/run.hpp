@@ -1,0 +1,28 @@
+// `mpitune run`: one MPI job is the whole experiment.
+//
+// Rank 0 reads and validates the config (and everything that can be checked before work
+// starts: world size, corpus, output path) and broadcasts either the final config text or the
+// error; on an error every rank exits with code 2 and rank 0 prints one line. Then the world
+// splits into the coordinator and the trial groups, and each runs its loop to the end.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace mpitune {
+
+struct RunRequest {
+  std::string config_path;             // empty: the embedded default experiment
+  std::vector<std::string> overrides;  // "section.key=value"
+  std::string command_line;
+  bool quiet = false;                  // no live status table
+};
+
+// Collective over MPI_COMM_WORLD (MPI must be initialised). Returns the exit code (0 ok,
+// 2 bad input, on every rank); errors after the start abort the job.
+int run_experiment(const RunRequest& req);
+
+// The embedded default experiment (README's first command runs it).
+const char* default_config_text();
+
+}  // namespace mpitune

@@ -1,0 +1,55 @@
+// Searcher: proposes hyperparameter configurations (what to try).
+//
+// The searcher never decides how long a trial runs; that is the Scheduler's job. The
+// coordinator asks suggest() when it starts a new trial and reports every rung or interval
+// result through observe(), which BOHB's KDE learns from (random and grid ignore it).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "mpitune/core/hparams.hpp"
+#include "mpitune/search/space.hpp"
+
+namespace mpitune {
+
+using TrialId = int64_t;
+
+class Searcher {
+ public:
+  virtual ~Searcher() = default;
+  virtual std::string name() const = 0;
+  // A configuration for trial `id`, or nullopt when the searcher has nothing more to propose
+  // (a finished grid). `budget` is the step the trial will first run to (BOHB models per budget).
+  virtual std::optional<HParams> suggest(TrialId id, double budget) = 0;
+  // The loss (lower is better; +inf for failed trials) of trial `id` at `budget` steps.
+  virtual void observe(TrialId id, const HParams& hp, double budget, double loss) {
+    (void)id, (void)hp, (void)budget, (void)loss;
+  }
+};
+
+// Uniform random sampling; trial i draws from derive_seed(seed, "search", i), so what it gets
+// does not depend on the order in which trials are created.
+std::unique_ptr<Searcher> make_random_searcher(const Space& space, uint64_t seed);
+// The Cartesian product of every grid() domain, in space order (the last varies fastest);
+// the other domains are sampled as the random searcher does. Ends after the last grid point.
+std::unique_ptr<Searcher> make_grid_searcher(const Space& space, uint64_t seed);
+
+// BOHB's model-based sampler (Falkner et al. 2018), HpBandSter's defaults (REFERENCES.md). The
+// model and its exact rules are in search/kde.hpp.
+struct BohbOptions {
+  int min_points_in_model = 0;        // 0, or anything below d + 1, means d + 1 (d = dimensions)
+  int top_n_percent = 15;             // percent of a budget's results that form the good set
+  int num_samples = 64;               // candidates drawn around good points per suggestion
+  double random_fraction = 1.0 / 3;   // share of suggestions sampled uniformly anyway
+  double bandwidth_factor = 3;        // widens the good KDE's bandwidth when drawing candidates
+  double min_bandwidth = 1e-3;        // floor of every bandwidth (keeps diversity)
+};
+// Observations arrive through observe() (per budget); trial i's suggestion draws from
+// derive_seed(seed, "bohb", i), so it depends on the trial id and the observations so far only.
+// Works under any scheduler (ASHA, Hyperband, FIFO): it only sees suggest() and observe().
+std::unique_ptr<Searcher> make_bohb_searcher(const Space& space, uint64_t seed, const BohbOptions& o);
+
+}  // namespace mpitune

@@ -1,0 +1,115 @@
+// The HDF5 result file: one file per experiment, written by rank 0 only, readable while it grows.
+//
+// Writing: create_hdf5_store() creates the file (libver bounds "latest", as SWMR needs), begin()
+// creates every dataset and writes the root attributes, then switches the file to SWMR
+// (single writer, multiple readers) mode. From then on rows are only appended, or rewritten in
+// place (a trial's row in /trials when its status changes; the one row of /summary). Readers
+// (h5py, h5dump, `mpitune report`) see everything up to the last flush. The store flushes by
+// itself at every decision, trial row and PBT transfer (a crash must not lose them; a flush
+// costs microseconds), when it writes any other row and its last flush is older than
+// `flush_interval_s` (2 s), and whenever flush() is called. There is no background thread: a
+// writer that goes quiet after a metric row should call flush(). A file whose writer crashed
+// stays readable up to its last flush.
+//
+// Schema (schema_version 1). Times are seconds since the Unix epoch (float64); names ending
+// in _s are durations in seconds. Strings in datasets are fixed-length, NUL-terminated UTF-8
+// (h5py returns them as bytes: decode with .decode("utf-8")); text longer than its column is
+// cut at a UTF-8 character boundary. Every dataset is 1-D, chunked and extendible, with a
+// compound row type (little-endian numbers). Missing numbers are NaN; "no trial" is -1.
+//
+//   /  attributes (scalars; strings are variable-length UTF-8, h5py returns str):
+//      schema_version int32, mpitune_version, name, command_line, config_text (the final INI
+//      text, overrides applied), seed uint64, metric ("eval_loss" | "train_loss"),
+//      mode ("min" | "max"), scheduler, searcher, trainable ("gpt" | "synthetic"),
+//      world_size int32 (all ranks, rank 0 included), group_size int32, num_groups int32,
+//      device_kind ("cpu", "cuda:H100", ...), start_time float64
+//
+//   /space  one row per hyperparameter, in [space] order
+//      name S64, kind S16 ("uniform" | "loguniform" | "int" | "choice" | "grid"),
+//      low float64, high float64 (NaN for choice/grid),
+//      choices S (the values of choice/grid as written in a config, "8, 16, 32"; empty for ranges),
+//      spec S (the whole domain, "loguniform(0.0001, 0.01)"; what the reader parses back)
+//      (choices/spec are at least 256 bytes, wider when a domain needs it: never truncated)
+//
+//   /trials  one row per trial, in the order trials were first recorded; rewritten in place
+//      id int64, parent int64 (PBT: the trial it was cloned from last; -1), group int32 (the
+//      group that ran it last; -1), status S16 ("pending" | "running" | "paused" | "completed" |
+//      "stopped" | "failed"),
+//      <one column per hyperparameter, named after it, in [space] order>:
+//          float64 for uniform/loguniform/int and for choice/grid of numbers (ints are stored as
+//          float64: exact up to 2^53); a fixed-length string (>= 64 bytes, wide enough for the
+//          longest choice) for choice/grid whose values include text; NaN / "" when unset,
+//      start_time float64, end_time float64, last_step int64, best_metric float64 (best value of
+//      the experiment metric in its mode), last_metric float64, device_seconds float64 (group
+//      size x wall seconds of its segments), reason S512 (why it stopped or failed)
+//
+//   /metrics  one row per report of a trial
+//      trial int64, step int64, time float64, train_loss float64, eval_loss float64 (NaN when not
+//      evaluated), lr float64, tokens int64 (seen so far by the trial), throughput float64
+//      (tokens/s; steps/s for synthetic objectives), loss_scale float64 (NaN unless fp16)
+//
+//   /decisions  one row per scheduler decision
+//      time float64, trial int64, step int64, bracket int32, rung int32 (-1 when not
+//      applicable), budget float64, action S16 ("start" | "continue" | "stop" | "pause" |
+//      "resume" | "clone" | "complete" | "fail"), reason S512
+//
+//   /pbt_transfers  one row per PBT exploit (state copied from one group to another)
+//      time float64, source_trial int64, source_group int32, target_trial int64,
+//      target_group int32, step int64, bytes int64, seconds float64,
+//      old_hparams S512, new_hparams S512 ("lr=0.001 batch_size=16")
+//
+//   /groups  one row per trial group
+//      group int32, ranks S1024 ("1,2"), hosts S1024 ("node01,node01"), devices S1024
+//      ("cpu" or "cuda:0,cuda:1")
+//
+//   /summary  exactly one row, rewritten as the experiment goes
+//      status S16 ("running" | "finished" | "interrupted" | "failed"), end_time float64,
+//      elapsed_s float64, device_seconds float64 (world size x elapsed, rank 0 included),
+//      trials int64, best_trial int64, best_metric float64
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "mpitune/store/result_store.hpp"
+
+namespace mpitune {
+
+// Fixed string widths of the file, in bytes including the terminating NUL.
+constexpr size_t kH5NameBytes = 64;     // /space name
+constexpr size_t kH5KindBytes = 16;     // /space kind, statuses, actions
+constexpr size_t kH5ReasonBytes = 512;  // reasons, hyperparameter texts of /pbt_transfers
+constexpr size_t kH5GroupTextBytes = 1024;  // /groups ranks, hosts, devices
+constexpr size_t kH5HParamTextBytes = 64;   // minimum width of a text hyperparameter column
+
+// Checks, without creating anything, that a result file can be written at `path`.
+// Throws ConfigError("experiment.output", ...) when the file exists and `overwrite` is false,
+// when it is a directory, or when its first existing ancestor is not a writable directory.
+void check_output_path(const std::string& path, bool overwrite);
+
+// Throws ConfigError("space.<name>", ...) when a hyperparameter is named like a fixed column
+// of /trials ("id", "status", ...). begin() checks it too; call it with check_output_path to
+// fail before anything is written.
+void check_result_columns(const Space& space);
+
+struct Hdf5StoreOptions {
+  // Metric and summary rows are flushed when the last flush is older than this; 0 flushes
+  // after every row.
+  double flush_interval_s = 2.0;
+};
+
+// Creates the parent directories and the file (replacing an existing one only when
+// `overwrite`). Throws ConfigError as check_output_path does, InfraError when HDF5 fails.
+std::unique_ptr<ResultStore> create_hdf5_store(const std::string& path, bool overwrite,
+                                               const Hdf5StoreOptions& options = {});
+
+// Reads a whole result file, also one still being written (opened as an SWMR reader).
+// Throws ConfigError(path, ...) when it does not exist, is not an mpitune result file, or has
+// a schema_version newer than kSchemaVersion; InfraError when HDF5 fails on a valid file.
+ExperimentData read_hdf5_experiment(const std::string& path);
+
+// The longest prefix of `s` of at most `max_bytes` bytes that does not split a UTF-8 character.
+std::string truncate_utf8(const std::string& s, size_t max_bytes);
+
+}  // namespace mpitune

@@ -1,0 +1,171 @@
+// ResultStore: where the coordinator writes everything a user needs to analyse an experiment.
+//
+// One writer (rank 0). Rows are appended as events happen; a trial's row in /trials is updated
+// in place when its status changes. The HDF5 implementation (hdf5_store.hpp) maps each record
+// type to one dataset of the file; the schema below is the file's schema:
+//
+//   /            attributes: ExperimentInfo
+//   /space       one row per hyperparameter: name, kind, low, high, choices
+//   /trials      TrialRecord (one column per hyperparameter, named after it, as float64 for
+//                numeric domains or fixed-length strings for text choices)
+//   /metrics     MetricRecord
+//   /decisions   DecisionRecord
+//   /pbt_transfers TransferRecord
+//   /groups      GroupRecord
+//   /summary     one row: SummaryRecord, rewritten as the experiment goes
+//
+// Times are seconds since the Unix epoch (float64) unless named *_s (durations).
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "mpitune/core/hparams.hpp"
+#include "mpitune/search/space.hpp"
+
+namespace mpitune {
+
+using TrialId = int64_t;
+
+constexpr int kSchemaVersion = 1;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+enum class TrialStatus { Pending, Running, Paused, Completed, Stopped, Failed };
+const char* trial_status_name(TrialStatus s);  // "pending", "running", ...
+TrialStatus parse_trial_status(const std::string& s);
+
+struct ExperimentInfo {
+  int schema_version = kSchemaVersion;
+  std::string mpitune_version;
+  std::string name;
+  std::string command_line;
+  std::string config_text;
+  uint64_t seed = 0;
+  std::string metric;       // "eval_loss"
+  std::string mode;         // "min" | "max"
+  std::string scheduler;    // "asha", ...
+  std::string searcher;     // "random", ...
+  std::string trainable;    // "gpt" | "synthetic"
+  int world_size = 0;
+  int group_size = 0;
+  int num_groups = 0;
+  std::string device_kind;  // "cpu" | "cuda:H100" ...
+  double start_time = 0;
+  Space space;
+};
+
+struct TrialRecord {
+  TrialId id = -1;
+  TrialId parent = -1;  // PBT: the trial it was cloned from last; -1 if none
+  int group = -1;       // the group that ran it last
+  TrialStatus status = TrialStatus::Pending;
+  HParams hparams;
+  double start_time = kNaN;
+  double end_time = kNaN;
+  int64_t last_step = 0;
+  double best_metric = kNaN;    // best value of the experiment metric seen (in its own sense)
+  double last_metric = kNaN;
+  double device_seconds = 0;    // group size x wall seconds of its segments
+  std::string reason;           // why it stopped or failed
+};
+
+struct MetricRecord {
+  TrialId trial = -1;
+  int64_t step = 0;
+  double time = 0;            // wall clock when reported
+  double train_loss = kNaN;
+  double eval_loss = kNaN;    // NaN when not evaluated at this step
+  double lr = kNaN;
+  int64_t tokens = 0;         // tokens seen so far by the trial
+  double throughput = kNaN;   // tokens (or steps, synthetic) per second over the last interval
+  double loss_scale = kNaN;
+};
+
+struct DecisionRecord {
+  double time = 0;
+  TrialId trial = -1;
+  int64_t step = 0;
+  int bracket = -1;
+  int rung = -1;
+  double budget = kNaN;
+  std::string action;  // "start", "continue", "stop", "pause", "resume", "clone", "complete", "fail"
+  std::string reason;
+};
+
+struct TransferRecord {
+  double time = 0;
+  TrialId source_trial = -1;
+  int source_group = -1;
+  TrialId target_trial = -1;
+  int target_group = -1;
+  int64_t step = 0;
+  int64_t bytes = 0;
+  double seconds = 0;
+  std::string old_hparams;  // HParams::to_string()
+  std::string new_hparams;
+};
+
+struct GroupRecord {
+  int group = -1;
+  std::string ranks;    // "1,2"
+  std::string hosts;    // "node01,node01"
+  std::string devices;  // "cpu" or "cuda:0,cuda:1"
+};
+
+struct SummaryRecord {
+  std::string status = "running";  // running | finished | interrupted | failed
+  double end_time = kNaN;
+  double elapsed_s = 0;
+  double device_seconds = 0;       // world size x elapsed (rank 0 included)
+  int64_t trials = 0;
+  TrialId best_trial = -1;
+  double best_metric = kNaN;
+};
+
+class ResultStore {
+ public:
+  virtual ~ResultStore() = default;
+  // Creates every table; called once, before any other call.
+  virtual void begin(const ExperimentInfo& info, const std::vector<GroupRecord>& groups) = 0;
+  virtual void upsert_trial(const TrialRecord& t) = 0;
+  virtual void append_metric(const MetricRecord& m) = 0;
+  virtual void append_decision(const DecisionRecord& d) = 0;
+  virtual void append_transfer(const TransferRecord& t) = 0;
+  virtual void set_summary(const SummaryRecord& s) = 0;
+  // Makes everything so far visible to readers (SWMR) and durable.
+  virtual void flush() = 0;
+  // Final flush and close.
+  virtual void close() = 0;
+};
+
+// Everything of one experiment, as read back (the HDF5 reader and the memory store give this).
+struct ExperimentData {
+  ExperimentInfo info;
+  std::vector<GroupRecord> groups;
+  std::vector<TrialRecord> trials;
+  std::vector<MetricRecord> metrics;
+  std::vector<DecisionRecord> decisions;
+  std::vector<TransferRecord> transfers;
+  SummaryRecord summary;
+};
+
+// In-memory store for tests and the simulator.
+class MemoryStore : public ResultStore {
+ public:
+  void begin(const ExperimentInfo& info, const std::vector<GroupRecord>& groups) override;
+  void upsert_trial(const TrialRecord& t) override;
+  void append_metric(const MetricRecord& m) override;
+  void append_decision(const DecisionRecord& d) override;
+  void append_transfer(const TransferRecord& t) override;
+  void set_summary(const SummaryRecord& s) override;
+  void flush() override {}
+  void close() override {}
+  const ExperimentData& data() const { return data_; }
+
+ private:
+  ExperimentData data_;
+};
+
+}  // namespace mpitune

@@ -1,0 +1,185 @@
+#include "mpitune/runtime/cli.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "mpitune/comm/mpi_session.hpp"
+#include "mpitune/comm/topology.hpp"
+#include "mpitune/coord/factories.hpp"
+#include "mpitune/core/config.hpp"
+#include "mpitune/core/error.hpp"
+#include "mpitune/report/report.hpp"
+#include "mpitune/runtime/run.hpp"
+#include "mpitune/runtime/trainable_factory.hpp"
+#include "mpitune/store/hdf5_store.hpp"
+
+namespace po = boost::program_options;
+
+namespace mpitune {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: mpitune <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run       run an experiment (under mpirun/srun: rank 0 coordinates, the others train)\n"
+    "  report    print the cost table and best configuration of result files\n"
+    "  validate  check a config without running it\n"
+    "\n"
+    "  mpitune <command> --help   options of a command\n"
+    "  mpitune --version\n";
+
+std::string joined_command_line(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) s += (i ? " " : "") + std::string(argv[i]);
+  return s;
+}
+
+// Parses `args` against `desc` (and positional `pos`); throws ConfigError with the flag's name.
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
+                        const po::positional_options_description* pos = nullptr) {
+  po::variables_map vm;
+  try {
+    auto parser = po::command_line_parser(args).options(desc);
+    if (pos) parser.positional(*pos);
+    po::store(parser.run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw ConfigError("command line", e.what(), "see --help");
+  }
+  return vm;
+}
+
+int run_command(int argc, char** argv, const std::vector<std::string>& args) {
+  // MPI first: every rank parses the same arguments, and only rank 0 may print.
+  MpiSession mpi(&argc, &argv);
+  po::options_description desc(
+      "mpitune run [--config FILE] [--set section.key=value ...]\n"
+      "  Run an experiment. Without --config, runs the embedded default (ASHA on a small GPT).\n"
+      "  Start it with: mpirun -np 1+K*G mpitune run --config FILE  (K groups of G ranks)\n\noptions");
+  desc.add_options()("help,h", "this help")
+      ("config,c", po::value<std::string>(), "experiment INI file (configs/*.ini are examples)")
+      ("set,s", po::value<std::vector<std::string>>()->composing(), "override a key: section.key=value (repeatable)")
+      ("quiet,q", "no live status table")
+      ("print-default-config", "print the embedded default config and exit");
+  try {
+    const po::variables_map vm = parse(args, desc);
+    if (vm.count("help") || vm.count("print-default-config")) {
+      if (mpi.rank() == 0) {
+        if (vm.count("help")) std::cout << desc << "\n";
+        else std::cout << default_config_text();
+      }
+      return 0;
+    }
+    RunRequest req;
+    if (vm.count("config")) req.config_path = vm["config"].as<std::string>();
+    if (vm.count("set")) req.overrides = vm["set"].as<std::vector<std::string>>();
+    req.quiet = vm.count("quiet") > 0;
+    req.command_line = joined_command_line(argc, argv);
+    return run_experiment(req);
+  } catch (const ConfigError& e) {
+    if (mpi.rank() == 0) std::fprintf(stderr, "mpitune: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    // After the start, ranks may be blocked in communication: end the whole job.
+    std::fprintf(stderr, "mpitune: rank %d: error: %s\n", mpi.rank(), e.what());
+    std::fflush(stderr);
+    MpiSession::abort_job(1);
+  }
+}
+
+int report_command(const std::vector<std::string>& args) {
+  po::options_description desc(
+      "mpitune report FILE... [--reference FILE] [--format md|csv]\n"
+      "  Per experiment: method, best metric, time to the best, devices, device-minutes to the\n"
+      "  best and in total, cost ratio against the reference; then the best configuration.\n\noptions");
+  desc.add_options()("help,h", "this help")
+      ("files", po::value<std::vector<std::string>>()->composing(), "result files (.h5)")
+      ("reference,r", po::value<std::string>(), "result file the cost ratio is relative to")
+      ("format,f", po::value<std::string>()->default_value("md"), "md (Markdown table) or csv");
+  po::positional_options_description pos;
+  pos.add("files", -1);
+  const po::variables_map vm = parse(args, desc, &pos);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (!vm.count("files")) throw ConfigError("report", "no result file given", "mpitune report results/NAME.h5");
+  const std::string fmt = vm["format"].as<std::string>();
+  if (fmt != "md" && fmt != "csv") throw ConfigError("--format", "'" + fmt + "' is not md or csv", "use md or csv");
+  std::vector<ExperimentData> runs;
+  for (const auto& f : vm["files"].as<std::vector<std::string>>()) runs.push_back(read_hdf5_experiment(f));
+  ExperimentData reference;
+  const bool has_ref = vm.count("reference") > 0;
+  if (has_ref) reference = read_hdf5_experiment(vm["reference"].as<std::string>());
+  std::cout << format_report(runs, has_ref ? &reference : nullptr,
+                             fmt == "csv" ? ReportFormat::Csv : ReportFormat::Markdown);
+  return 0;
+}
+
+int validate_command(const std::vector<std::string>& args) {
+  po::options_description desc(
+      "mpitune validate --config FILE [--set section.key=value ...] [--np N]\n"
+      "  Check a config (and, with --np, the world size) without running anything.\n\noptions");
+  desc.add_options()("help,h", "this help")
+      ("config,c", po::value<std::string>(), "experiment INI file")
+      ("set,s", po::value<std::vector<std::string>>()->composing(), "override a key: section.key=value")
+      ("np", po::value<int>(), "the number of MPI ranks you plan to run with");
+  const po::variables_map vm = parse(args, desc);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  IniFile ini = vm.count("config") ? IniFile::load(vm["config"].as<std::string>())
+                                   : IniFile::parse(default_config_text(), "<default config>");
+  if (vm.count("set"))
+    for (const auto& o : vm["set"].as<std::vector<std::string>>()) ini.apply_override(o);
+  const ExperimentConfig cfg = parse_config(ini);
+  validate_trainable_config(cfg);
+  make_scheduler(cfg);
+  make_searcher(cfg);
+  check_result_columns(cfg.space);
+  if (vm.count("np")) check_world_size(vm["np"].as<int>(), cfg.experiment.group_size);
+  std::printf("config ok: %s, %zu hyperparameters, group_size %d, output %s\n", method_name(cfg).c_str(),
+              cfg.space.size(), cfg.experiment.group_size, cfg.output_path().c_str());
+  return 0;
+}
+
+}  // namespace
+
+int cli_main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  const std::string cmd = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (cmd == "--version") {
+    std::printf("mpitune %s\n", MPITUNE_VERSION);
+    return 0;
+  }
+  if (cmd == "run") return run_command(argc, argv, args);
+  try {
+    if (cmd == "report") return report_command(args);
+    if (cmd == "validate") return validate_command(args);
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "mpitune: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mpitune: error: %s\n", e.what());
+    return 1;
+  }
+  std::fprintf(stderr, "mpitune: error: unknown command '%s'; the commands are run, report, validate (see mpitune --help)\n",
+               cmd.c_str());
+  return 2;
+}
+
+}  // namespace mpitune

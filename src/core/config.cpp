@@ -1,0 +1,373 @@
+// Parsing of the experiment INI into typed options. Each section is a table of fields
+// (key -> parser); the table is also the list of known keys for "unknown key" errors.
+#include "mpitune/core/config.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+#include <limits>
+#include <map>
+
+#include "mpitune/core/error.hpp"
+
+namespace mpitune {
+namespace {
+
+// Edit distance, for "did you mean" hints on misspelt keys.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string suggestion(const std::string& word, const std::vector<std::string>& known) {
+  std::string best;
+  size_t best_d = 3;  // only close matches
+  for (const auto& k : known) {
+    const size_t d = edit_distance(word, k);
+    if (d < best_d) best_d = d, best = k;
+  }
+  if (!best.empty()) return "did you mean '" + best + "'?";
+  std::string all;
+  for (const auto& k : known) all += (all.empty() ? "" : ", ") + k;
+  return "known: " + all;
+}
+
+double parse_double(const std::string& field, const std::string& v) {
+  char* end = nullptr;
+  errno = 0;
+  const double d = std::strtod(v.c_str(), &end);
+  if (v.empty() || errno != 0 || *end != '\0' || !std::isfinite(d))
+    throw ConfigError(field, "'" + v + "' is not a number", "write a decimal such as 0.001 or 1e-3");
+  return d;
+}
+
+int64_t parse_int(const std::string& field, const std::string& v) {
+  char* end = nullptr;
+  errno = 0;
+  const long long i = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || errno != 0 || *end != '\0') {
+    // Accept integral decimals such as "16.0" or "1e3" (values printed by the searchers).
+    char* end2 = nullptr;
+    const double d = std::strtod(v.c_str(), &end2);
+    if (!v.empty() && *end2 == '\0' && std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15)
+      return static_cast<int64_t>(d);
+    throw ConfigError(field, "'" + v + "' is not an integer", "write a whole number such as 16");
+  }
+  return i;
+}
+
+using Setter = std::function<void(const std::string& field, const std::string& value)>;
+using FieldTable = std::vector<std::pair<std::string, Setter>>;
+
+Setter str_field(std::string& out) {
+  return [&out](const std::string&, const std::string& v) { out = v; };
+}
+
+Setter choice_field(std::string& out, std::vector<std::string> allowed) {
+  return [&out, allowed](const std::string& field, const std::string& v) {
+    if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      throw ConfigError(field, "'" + v + "' is not one of " + list, "pick one of them");
+    }
+    out = v;
+  };
+}
+
+template <typename Int>
+Setter int_field(Int& out, int64_t lo, int64_t hi = std::numeric_limits<int32_t>::max()) {
+  return [&out, lo, hi](const std::string& field, const std::string& v) {
+    const int64_t i = parse_int(field, v);
+    if (i < lo || i > hi)
+      throw ConfigError(field, std::to_string(i) + " is out of range",
+                        "use a value in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    out = static_cast<Int>(i);
+  };
+}
+
+// lo_open: the lower bound itself is not allowed.
+Setter real_field(double& out, double lo, double hi, bool lo_open = false) {
+  return [&out, lo, hi, lo_open](const std::string& field, const std::string& v) {
+    const double d = parse_double(field, v);
+    if ((lo_open ? d <= lo : d < lo) || d > hi) {
+      char buf[128];
+      std::snprintf(buf, sizeof buf, "use a value in %s%g, %g]", lo_open ? "(" : "[", lo, hi);
+      throw ConfigError(field, v + " is out of range", buf);
+    }
+    out = d;
+  };
+}
+
+Setter bool_field(bool& out) {
+  return [&out](const std::string& field, const std::string& v) {
+    if (v == "true" || v == "yes" || v == "1") out = true;
+    else if (v == "false" || v == "no" || v == "0") out = false;
+    else throw ConfigError(field, "'" + v + "' is not a boolean", "write true or false");
+  };
+}
+
+Setter int_list_field(std::vector<int64_t>& out) {
+  return [&out](const std::string& field, const std::string& v) {
+    out.clear();
+    size_t pos = 0;
+    while (pos <= v.size()) {
+      const size_t comma = v.find(',', pos);
+      const std::string item = trim(v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+      if (!item.empty()) out.push_back(parse_int(field, item));
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+  };
+}
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+struct Tables {
+  std::map<std::string, FieldTable> sections;
+};
+
+// The field tables of every section except [space], bound to `c`.
+Tables make_tables(ExperimentConfig& c) {
+  Tables t;
+  auto& e = c.experiment;
+  t.sections["experiment"] = {
+      {"name", [&e](const std::string& f, const std::string& v) {
+         if (v.empty() || v.find('/') != std::string::npos)
+           throw ConfigError(f, "'" + v + "' is not a valid name", "use letters, digits, '-' and '_'");
+         e.name = v;
+       }},
+      {"seed", [&e](const std::string& f, const std::string& v) {
+         const int64_t s = parse_int(f, v);
+         if (s < 0) throw ConfigError(f, "must not be negative", "use a seed >= 0");
+         e.seed = static_cast<uint64_t>(s);
+       }},
+      {"metric", choice_field(e.metric, {"eval_loss", "train_loss"})},
+      {"mode", [&e](const std::string& f, const std::string& v) {
+         if (v == "min") e.mode = Mode::Min;
+         else if (v == "max") e.mode = Mode::Max;
+         else throw ConfigError(f, "'" + v + "' is not min or max", "write mode = min (lower is better) or max");
+       }},
+      {"max_trials", int_field(e.max_trials, 1, 10000000)},
+      {"output", [&e](const std::string& f, const std::string& v) {
+         if (v.empty()) throw ConfigError(f, "is empty", "give a path such as results/{name}.h5");
+         e.output = v;
+       }},
+      {"overwrite", bool_field(e.overwrite)},
+      {"group_size", int_field(e.group_size, 1, 4096)},
+      {"trainable", choice_field(e.trainable, {"gpt", "synthetic"})},
+      {"time_budget_s", real_field(e.time_budget_s, 0, kInf)},
+      {"status_interval_s", real_field(e.status_interval_s, 0, kInf, true)},
+      {"deterministic", bool_field(e.deterministic)},
+  };
+  t.sections["search"] = {{"type", choice_field(c.search.type, {"random", "grid"})}};
+  auto& s = c.scheduler;
+  t.sections["scheduler"] = {
+      {"type", choice_field(s.type, {"asha", "fifo"})},
+      {"max_t", int_field(s.max_t, 1, 1000000000)},
+      {"grace_period", int_field(s.grace_period, 1, 1000000000)},
+      {"reduction_factor", real_field(s.reduction_factor, 1, 1000, true)},
+      {"asha_rule", choice_field(s.asha_rule, {"topk", "percentile"})},
+  };
+  auto& m = c.model;
+  t.sections["model"] = {
+      {"n_layer", int_field(m.n_layer, 1, 1024)},
+      {"n_head", int_field(m.n_head, 1, 1024)},
+      {"d_model", int_field(m.d_model, 1, 65536)},
+      {"seq_len", int_field(m.seq_len, 2, 1 << 20)},
+  };
+  auto& d = c.data;
+  t.sections["data"] = {
+      {"corpus", str_field(d.corpus)},
+      {"val_fraction", real_field(d.val_fraction, 0, 0.9, true)},
+      {"eval_batches", int_field(d.eval_batches, 1, 100000)},
+  };
+  auto& tr = c.train;
+  t.sections["train"] = {
+      {"device", choice_field(tr.device, {"auto", "cpu", "cuda"})},
+      {"precision", choice_field(tr.precision, {"fp32", "bf16", "fp16"})},
+      {"batch_size", int_field(tr.batch_size, 1, 1 << 24)},
+      {"accumulation", int_field(tr.accumulation, 1, 1 << 20)},
+      {"lr", real_field(tr.lr, 0, 10, true)},
+      {"weight_decay", real_field(tr.weight_decay, 0, 10)},
+      {"warmup_steps", int_field(tr.warmup_steps, 0, 1000000000)},
+      {"min_lr_ratio", real_field(tr.min_lr_ratio, 0, 1)},
+      {"grad_clip", real_field(tr.grad_clip, 0, kInf)},
+      {"beta1", real_field(tr.beta1, 0, 1)},
+      {"beta2", real_field(tr.beta2, 0, 1)},
+      {"eps", real_field(tr.eps, 0, 1, true)},
+      {"eval_interval", int_field(tr.eval_interval, 0, 1000000000)},
+      {"log_interval", int_field(tr.log_interval, 1, 1000000000)},
+      {"threads", int_field(tr.threads, 0, 4096)},
+  };
+  auto& sy = c.synthetic;
+  t.sections["synthetic"] = {
+      {"objective", choice_field(sy.objective, {"learning_curve", "hartmann6", "branin", "counting_ones"})},
+      {"step_cost_ms", real_field(sy.step_cost_ms, 0, 1e7)},
+      {"noise", real_field(sy.noise, 0, kInf)},
+      {"bias", real_field(sy.bias, 0, kInf)},
+      {"n_categorical", int_field(sy.n_categorical, 0, 100000)},
+  };
+  auto& fa = c.faults;
+  t.sections["faults"] = {
+      {"fail_trials", int_list_field(fa.fail_trials)},
+      {"fail_at_step", int_field(fa.fail_at_step, 1, 1000000000)},
+      {"fail_mode", choice_field(fa.fail_mode, {"throw", "nan"})},
+      {"fail_rank", int_field(fa.fail_rank, -1, 1 << 20)},
+  };
+  return t;
+}
+
+std::vector<std::string> names_of(const FieldTable& t) {
+  std::vector<std::string> out;
+  for (const auto& f : t) out.push_back(f.first);
+  return out;
+}
+
+// Rules between [model], [train] and the group size; also checked for every trial's values.
+// For the base config (for_trial = false), keys tuned in [space] are skipped: their base value
+// is never used, and each of their values is checked as a trial's instead.
+void validate_gpt_shape(const ExperimentConfig& c, bool for_trial) {
+  if (c.experiment.trainable != "gpt") return;
+  auto tuned = [&](const char* k) { return !for_trial && c.space.find(k) != nullptr; };
+  const auto& m = c.model;
+  if (!tuned("n_head") && !tuned("d_model") && m.d_model % m.n_head != 0)
+    throw ConfigError("model.n_head", std::to_string(m.n_head) + " does not divide d_model = " +
+                                          std::to_string(m.d_model),
+                      "pick n_head so that d_model / n_head is a whole number");
+  const int64_t per_step = int64_t(c.train.accumulation) * c.experiment.group_size;
+  if (!tuned("batch_size") && !tuned("accumulation") && c.train.batch_size % per_step != 0)
+    throw ConfigError("train.batch_size",
+                      std::to_string(c.train.batch_size) +
+                          " is not a multiple of accumulation x group_size = " + std::to_string(per_step),
+                      "the global batch is micro-batch x accumulation x group_size; pick a multiple");
+}
+
+// Cross-field rules, checked after every section is read.
+void validate(const ExperimentConfig& c) {
+  validate_gpt_shape(c, false);
+  if (c.scheduler.type == "asha" && c.scheduler.grace_period > c.scheduler.max_t)
+    throw ConfigError("scheduler.grace_period",
+                      std::to_string(c.scheduler.grace_period) + " exceeds max_t = " +
+                          std::to_string(c.scheduler.max_t),
+                      "make grace_period <= max_t");
+  if (c.space.size() == 0)
+    throw ConfigError("space", "no hyperparameters to search",
+                      "add a [space] section, e.g. lr = loguniform(1e-4, 1e-2)");
+  if (c.search.type == "grid") {
+    bool any_grid = false;
+    for (const auto& dom : c.space.domains()) any_grid |= dom.kind == DomainKind::Grid;
+    if (!any_grid)
+      throw ConfigError("search.type", "grid search needs at least one grid(...) hyperparameter",
+                        "write e.g. batch_size = grid(8, 16, 32), or use type = random");
+  }
+}
+
+void read_sections(ExperimentConfig& c) {
+  Tables t = make_tables(c);
+  for (const auto& sec : c.ini.sections()) {
+    if (sec.name == "space") continue;
+    auto it = t.sections.find(sec.name);
+    if (it == t.sections.end()) {
+      std::vector<std::string> known{"space"};
+      for (const auto& kv : t.sections) known.push_back(kv.first);
+      throw ConfigError("[" + sec.name + "]", "unknown section", suggestion(sec.name, known));
+    }
+    for (const auto& entry : sec.entries) {
+      const std::string field = sec.name + "." + entry.key;
+      auto f = std::find_if(it->second.begin(), it->second.end(),
+                            [&](const auto& p) { return p.first == entry.key; });
+      if (f == it->second.end())
+        throw ConfigError(field, "unknown key", suggestion(entry.key, names_of(it->second)));
+      f->second(field, entry.value);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> gpt_tunable_names() {
+  ExperimentConfig c;
+  Tables t = make_tables(c);
+  std::vector<std::string> out = names_of(t.sections["train"]);
+  for (const auto& n : names_of(t.sections["model"])) out.push_back(n);
+  // Not tunable per trial: where it runs, how many threads it uses, how often it reports.
+  const std::vector<std::string> fixed{"device", "threads", "eval_interval", "log_interval"};
+  out.erase(std::remove_if(out.begin(), out.end(),
+                           [&](const std::string& n) {
+                             return std::find(fixed.begin(), fixed.end(), n) != fixed.end();
+                           }),
+            out.end());
+  return out;
+}
+
+std::string ExperimentConfig::output_path() const {
+  std::string out = experiment.output;
+  const std::string tag = "{name}";
+  for (size_t p = out.find(tag); p != std::string::npos; p = out.find(tag))
+    out.replace(p, tag.size(), experiment.name);
+  return out;
+}
+
+ExperimentConfig parse_config(const IniFile& ini) {
+  ExperimentConfig c;
+  c.ini = ini;
+  read_sections(c);
+  if (const IniSection* space = ini.section("space")) c.space = Space::parse(*space);
+  validate(c);  // the base values first, so an error names the key that is wrong
+  if (c.experiment.trainable == "gpt") {
+    const auto tunable = gpt_tunable_names();
+    for (const auto& dom : c.space.domains())
+      if (std::find(tunable.begin(), tunable.end(), dom.name) == tunable.end())
+        throw ConfigError("space." + dom.name, "the gpt trainable has no hyperparameter '" + dom.name + "'",
+                          suggestion(dom.name, tunable));
+    // Every categorical value must itself be a valid setting, so a trial never fails on it.
+    for (const auto& dom : c.space.domains()) {
+      if (!dom.is_categorical()) continue;
+      for (const auto& v : dom.values) {
+        HParams hp;
+        hp.set(dom.name, v);
+        try {
+          with_hparams(c, hp);
+        } catch (const ConfigError& err) {
+          throw ConfigError("space." + dom.name, "value " + v.to_string() + " is invalid (" + err.what() + ")",
+                            "remove it from the choices");
+        }
+      }
+    }
+  }
+  return c;
+}
+
+ExperimentConfig with_hparams(const ExperimentConfig& base, const HParams& hp) {
+  ExperimentConfig c;
+  c.ini = base.ini;
+  ExperimentConfig probe;
+  Tables t = make_tables(probe);
+  const auto model_keys = names_of(t.sections["model"]);
+  for (const auto& [name, value] : hp.entries()) {
+    const bool is_model = std::find(model_keys.begin(), model_keys.end(), name) != model_keys.end();
+    c.ini.set(is_model ? "model" : "train", name, value.to_string());
+  }
+  // Keep the base's space (already parsed) rather than re-parsing it.
+  IniFile without_space;
+  for (const auto& sec : c.ini.sections())
+    if (sec.name != "space")
+      for (const auto& e : sec.entries) without_space.set(sec.name, e.key, e.value);
+  c.ini = without_space;
+  read_sections(c);
+  c.ini = base.ini;
+  c.space = base.space;
+  validate_gpt_shape(c, true);
+  return c;
+}
+
+}  // namespace mpitune

@@ -1,0 +1,46 @@
+#include "mpitune/store/result_store.hpp"
+
+#include "mpitune/core/error.hpp"
+
+namespace mpitune {
+
+const char* trial_status_name(TrialStatus s) {
+  switch (s) {
+    case TrialStatus::Pending: return "pending";
+    case TrialStatus::Running: return "running";
+    case TrialStatus::Paused: return "paused";
+    case TrialStatus::Completed: return "completed";
+    case TrialStatus::Stopped: return "stopped";
+    case TrialStatus::Failed: return "failed";
+  }
+  return "?";
+}
+
+TrialStatus parse_trial_status(const std::string& s) {
+  for (TrialStatus t : {TrialStatus::Pending, TrialStatus::Running, TrialStatus::Paused,
+                        TrialStatus::Completed, TrialStatus::Stopped, TrialStatus::Failed})
+    if (s == trial_status_name(t)) return t;
+  throw InfraError("unknown trial status '" + s + "'");
+}
+
+void MemoryStore::begin(const ExperimentInfo& info, const std::vector<GroupRecord>& groups) {
+  data_ = ExperimentData{};
+  data_.info = info;
+  data_.groups = groups;
+}
+
+void MemoryStore::upsert_trial(const TrialRecord& t) {
+  for (auto& r : data_.trials)
+    if (r.id == t.id) {
+      r = t;
+      return;
+    }
+  data_.trials.push_back(t);
+}
+
+void MemoryStore::append_metric(const MetricRecord& m) { data_.metrics.push_back(m); }
+void MemoryStore::append_decision(const DecisionRecord& d) { data_.decisions.push_back(d); }
+void MemoryStore::append_transfer(const TransferRecord& t) { data_.transfers.push_back(t); }
+void MemoryStore::set_summary(const SummaryRecord& s) { data_.summary = s; }
+
+}  // namespace mpitune

@@ -1,0 +1,175 @@
+#include "mpitune/runtime/run.hpp"
+
+#include <mpi.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "mpitune/comm/channel.hpp"
+#include "mpitune/comm/group_control.hpp"
+#include "mpitune/comm/mpi_check.hpp"
+#include "mpitune/comm/mpi_session.hpp"
+#include "mpitune/comm/topology.hpp"
+#include "mpitune/coord/factories.hpp"
+#include "mpitune/report/report.hpp"
+#include "mpitune/runtime/coordinator.hpp"
+#include "mpitune/runtime/trainable_factory.hpp"
+#include "mpitune/runtime/worker.hpp"
+#include "mpitune/store/hdf5_store.hpp"
+
+namespace mpitune {
+namespace {
+
+// Rank 0: everything that can be checked before any work starts. Returns the final config text.
+std::string prepare_config(const RunRequest& req, int world_size) {
+  IniFile ini = req.config_path.empty() ? IniFile::parse(default_config_text(), "<default config>")
+                                        : IniFile::load(req.config_path);
+  for (const auto& o : req.overrides) ini.apply_override(o);
+  const ExperimentConfig cfg = parse_config(ini);
+  check_world_size(world_size, cfg.experiment.group_size);
+  validate_trainable_config(cfg);
+  make_scheduler(cfg);
+  make_searcher(cfg);
+  check_result_columns(cfg.space);
+  check_output_path(cfg.output_path(), cfg.experiment.overwrite);
+  return ini.to_text();
+}
+
+void broadcast_string(std::string& s, int root) {
+  uint64_t n = s.size();
+  MPI_CHECK(MPI_Bcast(&n, 1, MPI_UINT64_T, root, MPI_COMM_WORLD));
+  s.resize(n);
+  MPI_CHECK(MPI_Bcast(s.data(), static_cast<int>(n), MPI_CHAR, root, MPI_COMM_WORLD));
+}
+
+// Every rank's host and device, gathered on rank 0 as /groups rows.
+std::vector<GroupRecord> gather_groups(const Topology& topo, const std::string& device) {
+  constexpr int kLen = 128;
+  char mine[2 * kLen] = {};
+  std::snprintf(mine, kLen, "%s", topo.host.c_str());
+  std::snprintf(mine + kLen, kLen, "%s", device.c_str());
+  std::vector<char> all(topo.is_coordinator() ? size_t(2 * kLen) * topo.world_size : 0);
+  MPI_CHECK(MPI_Gather(mine, 2 * kLen, MPI_CHAR, all.data(), 2 * kLen, MPI_CHAR, 0, MPI_COMM_WORLD));
+  std::vector<GroupRecord> groups;
+  if (!topo.is_coordinator()) return groups;
+  for (int g = 0; g < topo.num_groups; ++g) {
+    GroupRecord rec;
+    rec.group = g;
+    for (int r = 0; r < topo.group_size; ++r) {
+      const int w = topo.world_rank_of(g, r);
+      const char* entry = all.data() + size_t(2 * kLen) * w;
+      const std::string sep = r ? "," : "";
+      rec.ranks += sep + std::to_string(w);
+      rec.hosts += sep + std::string(entry, strnlen(entry, kLen));
+      rec.devices += sep + std::string(entry + kLen, strnlen(entry + kLen, kLen));
+    }
+    groups.push_back(rec);
+  }
+  return groups;
+}
+
+double wall_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void print_final(const ExperimentConfig& cfg, const std::string& path, const std::string& status) {
+  const ExperimentData data = read_hdf5_experiment(path);
+  std::printf("\nmpitune: experiment '%s' %s; results in %s\n\n", cfg.experiment.name.c_str(), status.c_str(),
+              path.c_str());
+  std::fputs(format_report({data}, nullptr, ReportFormat::Markdown).c_str(), stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+static int run_validated(const RunRequest& req, const std::string& text);
+
+int run_experiment(const RunRequest& req) {
+  int rank = 0, size = 1;
+  MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+  MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size));
+  // 1. Rank 0 validates; every rank learns the outcome, so none is left waiting.
+  int status = 0;
+  std::string text;
+  if (rank == 0) {
+    try {
+      text = prepare_config(req, size);
+    } catch (const ConfigError& e) {
+      status = 2;
+      text = e.what();
+    }
+  }
+  MPI_CHECK(MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD));
+  broadcast_string(text, 0);
+  if (status != 0) {
+    if (rank == 0) std::fprintf(stderr, "mpitune: error: %s\n", text.c_str());
+    return status;
+  }
+  try {
+    return run_validated(req, text);
+  } catch (const std::exception& e) {
+    // Past this point ranks may be blocked in communication: an orderly exit could hang, so
+    // the failing rank ends the whole job.
+    std::fprintf(stderr, "mpitune: rank %d: error: %s\n", rank, e.what());
+    std::fflush(stderr);
+    MpiSession::abort_job(1);
+  }
+}
+
+int run_validated(const RunRequest& req, const std::string& text) {
+  const ExperimentConfig cfg = parse_config(IniFile::parse(text, "<config>"));
+
+  // 2. Topology, communicators, and each rank's role.
+  GroupComms comms(MPI_COMM_WORLD, cfg.experiment.group_size);
+  const Topology& topo = comms.topology();
+  MpiChannel channel(comms.control());
+  install_stop_signal_handlers();
+
+  std::unique_ptr<Trainable> trainable;
+  std::string device = "coordinator";
+  if (!topo.is_coordinator()) {
+    TrainableSetup setup = make_trainable(cfg, topo, comms.group());
+    trainable = std::move(setup.trainable);
+    device = setup.device;
+  }
+  const std::vector<GroupRecord> groups = gather_groups(topo, device);
+
+  if (topo.is_coordinator()) {
+    const std::string path = cfg.output_path();
+    auto store = create_hdf5_store(path, cfg.experiment.overwrite);
+    ExperimentInfo info;
+    info.mpitune_version = MPITUNE_VERSION;
+    info.name = cfg.experiment.name;
+    info.command_line = req.command_line;
+    info.config_text = text;
+    info.seed = cfg.experiment.seed;
+    info.metric = cfg.experiment.metric;
+    info.mode = cfg.experiment.mode == Mode::Min ? "min" : "max";
+    info.scheduler = cfg.scheduler.type;
+    info.searcher = cfg.search.type;
+    info.trainable = cfg.experiment.trainable;
+    info.world_size = topo.world_size;
+    info.group_size = topo.group_size;
+    info.num_groups = topo.num_groups;
+    info.device_kind = groups.empty() ? "cpu" : groups[0].devices.substr(0, groups[0].devices.find(','));
+    info.start_time = wall_now();
+    info.space = cfg.space;
+    if (!req.quiet)
+      std::printf("mpitune: experiment '%s' (%s) on %d ranks: %d groups of %d; results in %s\n",
+                  cfg.experiment.name.c_str(), method_name(cfg).c_str(), topo.world_size, topo.num_groups,
+                  topo.group_size, path.c_str());
+    CoordinatorRun run{cfg, topo, channel, *store, info, groups, req.quiet};
+    const std::string outcome = run_coordinator(run);
+    store->close();
+    print_final(cfg, path, outcome);
+  } else {
+    GroupControl control(comms.group());
+    Worker worker(cfg, topo, control, channel, *trainable);
+    worker.run();
+  }
+  return 0;
+}
+
+}  // namespace mpitune

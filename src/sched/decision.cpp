@@ -1,0 +1,17 @@
+// Names of scheduler actions, as they appear in /decisions and logs.
+#include "mpitune/sched/decision.hpp"
+
+namespace mpitune {
+
+const char* action_name(Action a) {
+  switch (a) {
+    case Action::Continue: return "continue";
+    case Action::Stop: return "stop";
+    case Action::Pause: return "pause";
+    case Action::Clone: return "clone";
+    case Action::Complete: return "complete";
+  }
+  return "?";
+}
+
+}  // namespace mpitune

@@ -1,0 +1,97 @@
+// Private to src/store: the HDF5 C API made safe to use from C++.
+//
+//  - H5_CHECK(call) throws InfraError naming the call, the source place and the innermost HDF5
+//    error message when the call returns a negative value; it yields the call's result.
+//  - H5Handle owns one hid_t and closes it with the right H5?close at scope end.
+//  - Attribute helpers for the scalar root attributes of a result file.
+// HDF5's automatic error-stack printing is switched off by h5_init(), which every entry point
+// of the store calls first: errors travel as exceptions with their message, not as stderr noise.
+#pragma once
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <string>
+
+#include "mpitune/core/error.hpp"
+
+namespace mpitune::h5 {
+
+// Turns off HDF5's automatic error printing for this process (idempotent).
+void h5_init();
+
+// "H5Dwrite: <innermost HDF5 message> (in H5D__write_...)" from the current error stack.
+std::string innermost_error();
+
+[[noreturn]] void throw_failure(const char* call, const char* file, int line);
+
+// HDF5 signals failure with a negative return (herr_t, hid_t, htri_t, ssize_t, int, enums).
+template <class T>
+T check(T result, const char* call, const char* file, int line) {
+  if (static_cast<long long>(result) < 0) throw_failure(call, file, line);
+  return result;
+}
+
+// For the few calls that signal failure with a null pointer or zero size.
+template <class T>
+T check_nonzero(T result, const char* call, const char* file, int line) {
+  if (!result) throw_failure(call, file, line);
+  return result;
+}
+
+}  // namespace mpitune::h5
+
+#define H5_CHECK(call) ::mpitune::h5::check((call), #call, __FILE__, __LINE__)
+#define H5_CHECK_NONZERO(call) ::mpitune::h5::check_nonzero((call), #call, __FILE__, __LINE__)
+
+namespace mpitune::h5 {
+
+// Owns one HDF5 identifier. Move-only; close() reports errors, the destructor swallows them.
+class H5Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  H5Handle() = default;
+  H5Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+  H5Handle(H5Handle&& o) noexcept : id_(o.id_), closer_(o.closer_) { o.id_ = H5I_INVALID_HID; }
+  H5Handle& operator=(H5Handle&& o) noexcept;
+  H5Handle(const H5Handle&) = delete;
+  H5Handle& operator=(const H5Handle&) = delete;
+  ~H5Handle();
+
+  hid_t id() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+  // Closes now; throws InfraError when HDF5 fails to close (e.g. a flush on close fails).
+  void close();
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  Closer closer_ = nullptr;
+};
+
+// Each wraps a fresh identifier that the caller already checked with H5_CHECK.
+inline H5Handle own_file(hid_t id) { return H5Handle(id, H5Fclose); }
+inline H5Handle own_dataset(hid_t id) { return H5Handle(id, H5Dclose); }
+inline H5Handle own_type(hid_t id) { return H5Handle(id, H5Tclose); }
+inline H5Handle own_space(hid_t id) { return H5Handle(id, H5Sclose); }
+inline H5Handle own_plist(hid_t id) { return H5Handle(id, H5Pclose); }
+inline H5Handle own_attr(hid_t id) { return H5Handle(id, H5Aclose); }
+
+// A fixed-length, NUL-terminated UTF-8 string type of `bytes` bytes (NUL included).
+H5Handle fixed_string_type(size_t bytes);
+// A variable-length UTF-8 string type (root attributes).
+H5Handle vlen_string_type();
+
+// Scalar attributes on `loc` (the file's root group).
+void write_attr_string(hid_t loc, const char* name, const std::string& value);
+void write_attr_int32(hid_t loc, const char* name, int32_t value);
+void write_attr_uint64(hid_t loc, const char* name, uint64_t value);
+void write_attr_float64(hid_t loc, const char* name, double value);
+
+bool has_attr(hid_t loc, const char* name);
+// Reads a string attribute whether it is stored variable- or fixed-length.
+std::string read_attr_string(hid_t loc, const char* name);
+int64_t read_attr_int(hid_t loc, const char* name);
+uint64_t read_attr_uint64(hid_t loc, const char* name);
+double read_attr_float64(hid_t loc, const char* name);
+
+}  // namespace mpitune::h5

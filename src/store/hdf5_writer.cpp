@@ -1,0 +1,251 @@
+// The HDF5 ResultStore: creates the file and its tables, then appends and updates rows under SWMR.
+//
+// Why SWMR: users watch an experiment with h5py while it runs, and a crash must leave a file
+// that opens. SWMR forbids creating objects once started, so begin() creates every dataset and
+// attribute up front; afterwards only dataset extents and row contents change.
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include "h5_support.hpp"
+#include "h5_table.hpp"
+#include "hdf5_schema.hpp"
+#include "mpitune/store/hdf5_store.hpp"
+
+namespace mpitune {
+namespace {
+
+using h5::H5Handle;
+using h5::Table;
+
+class Hdf5Store final : public ResultStore {
+ public:
+  Hdf5Store(std::string path, bool overwrite, const Hdf5StoreOptions& options);
+  ~Hdf5Store() override;
+
+  void begin(const ExperimentInfo& info, const std::vector<GroupRecord>& groups) override;
+  void upsert_trial(const TrialRecord& t) override;
+  void append_metric(const MetricRecord& m) override;
+  void append_decision(const DecisionRecord& d) override;
+  void append_transfer(const TransferRecord& t) override;
+  void set_summary(const SummaryRecord& s) override;
+  void flush() override;
+  void close() override;
+
+ private:
+  // Runs `f`, prefixing HDF5 and state errors with the file's path so the one line a user
+  // sees says which file failed.
+  template <class F>
+  void guarded(F&& f);
+  void require_open(const char* call) const;
+  // Flushes when `decision` (a scheduler decision or a trial status change, which a crash must
+  // not lose) or when the last flush is older than the interval.
+  void after_row_written(bool decision);
+  void flush_now();
+  void write_root_attributes(const ExperimentInfo& info);
+
+  std::string path_;
+  Hdf5StoreOptions options_;
+  H5Handle file_;
+  bool begun_ = false;
+  bool closed_ = false;
+
+  std::optional<h5::TrialColumns> trial_columns_;
+  h5::MetricColumns metric_columns_;
+  h5::DecisionColumns decision_columns_;
+  h5::TransferColumns transfer_columns_;
+  h5::GroupColumns group_columns_;
+  h5::SummaryColumns summary_columns_;
+
+  std::unique_ptr<Table> space_, trials_, metrics_, decisions_, transfers_, groups_, summary_;
+  std::unordered_map<TrialId, hsize_t> trial_rows_;  // trial id -> its row in /trials
+  std::chrono::steady_clock::time_point last_flush_;
+};
+
+Hdf5Store::Hdf5Store(std::string path, bool overwrite, const Hdf5StoreOptions& options)
+    : path_(std::move(path)), options_(options) {
+  h5::h5_init();
+  check_output_path(path_, overwrite);
+  const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) throw InfraError("cannot create directory '" + parent.string() + "': " + ec.message());
+  }
+  guarded([&] {
+    H5Handle fapl = h5::own_plist(H5_CHECK(H5Pcreate(H5P_FILE_ACCESS)));
+    // SWMR needs the 1.10 file format.
+    H5_CHECK(H5Pset_libver_bounds(fapl.id(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST));
+#if H5_VERSION_GE(1, 10, 7)
+    // Lock where the filesystem supports it, carry on where it does not (NFS, some Lustre mounts).
+    H5_CHECK(H5Pset_file_locking(fapl.id(), true, true));
+#endif
+    const unsigned flags = overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL;
+    file_ = h5::own_file(H5_CHECK(H5Fcreate(path_.c_str(), flags, H5P_DEFAULT, fapl.id())));
+  });
+  last_flush_ = std::chrono::steady_clock::now();
+}
+
+Hdf5Store::~Hdf5Store() {
+  try {
+    close();
+  } catch (...) {
+    // A destructor must not throw; close() explicitly to see the error.
+  }
+}
+
+template <class F>
+void Hdf5Store::guarded(F&& f) {
+  try {
+    f();
+  } catch (const InfraError& e) {
+    throw InfraError("result file '" + path_ + "': " + e.what());
+  }
+}
+
+void Hdf5Store::require_open(const char* call) const {
+  if (closed_) throw InfraError(std::string(call) + " after close()");
+  if (!begun_) throw InfraError(std::string(call) + " before begin()");
+}
+
+void Hdf5Store::write_root_attributes(const ExperimentInfo& info) {
+  const hid_t root = file_.id();
+  h5::write_attr_int32(root, "schema_version", info.schema_version);
+  h5::write_attr_string(root, "mpitune_version", info.mpitune_version);
+  h5::write_attr_string(root, "name", info.name);
+  h5::write_attr_string(root, "command_line", info.command_line);
+  h5::write_attr_string(root, "config_text", info.config_text);
+  h5::write_attr_uint64(root, "seed", info.seed);
+  h5::write_attr_string(root, "metric", info.metric);
+  h5::write_attr_string(root, "mode", info.mode);
+  h5::write_attr_string(root, "scheduler", info.scheduler);
+  h5::write_attr_string(root, "searcher", info.searcher);
+  h5::write_attr_string(root, "trainable", info.trainable);
+  h5::write_attr_int32(root, "world_size", info.world_size);
+  h5::write_attr_int32(root, "group_size", info.group_size);
+  h5::write_attr_int32(root, "num_groups", info.num_groups);
+  h5::write_attr_string(root, "device_kind", info.device_kind);
+  h5::write_attr_float64(root, "start_time", info.start_time);
+}
+
+void Hdf5Store::begin(const ExperimentInfo& info, const std::vector<GroupRecord>& groups) {
+  if (closed_) throw InfraError("result file '" + path_ + "': begin() after close()");
+  if (begun_) throw InfraError("result file '" + path_ + "': begin() called twice");
+  h5::TrialColumns::check_names(info.space);
+  guarded([&] {
+    write_root_attributes(info);
+    const hid_t f = file_.id();
+    const h5::SpaceColumns space_columns(h5::SpaceColumns::text_bytes_for(info.space));
+    trial_columns_.emplace(info.space, h5::TrialColumns::text_bytes_for(info.space));
+    space_ = std::make_unique<Table>(f, h5::kSpaceTable, space_columns.type);
+    trials_ = std::make_unique<Table>(f, h5::kTrialsTable, trial_columns_->type);
+    metrics_ = std::make_unique<Table>(f, h5::kMetricsTable, metric_columns_.type);
+    decisions_ = std::make_unique<Table>(f, h5::kDecisionsTable, decision_columns_.type);
+    transfers_ = std::make_unique<Table>(f, h5::kTransfersTable, transfer_columns_.type);
+    groups_ = std::make_unique<Table>(f, h5::kGroupsTable, group_columns_.type);
+    summary_ = std::make_unique<Table>(f, h5::kSummaryTable, summary_columns_.type);
+
+    for (const auto& d : info.space.domains()) space_->append(space_columns.encode(d));
+    for (const auto& g : groups) groups_->append(group_columns_.encode(g));
+    summary_->append(summary_columns_.encode(SummaryRecord{}));
+
+    // From here on no object may be created: readers may attach at any time.
+    H5_CHECK(H5Fstart_swmr_write(f));
+  });
+  begun_ = true;
+  flush();
+}
+
+void Hdf5Store::after_row_written(bool decision) {
+  // No background thread: the interval is checked whenever a row is written. A flush costs a
+  // few microseconds (no fsync), so decisions, which are rare next to metric rows, flush at once.
+  const auto now = std::chrono::steady_clock::now();
+  if (decision || options_.flush_interval_s <= 0 ||
+      std::chrono::duration<double>(now - last_flush_).count() >= options_.flush_interval_s)
+    flush_now();
+}
+
+void Hdf5Store::flush_now() {
+  H5_CHECK(H5Fflush(file_.id(), H5F_SCOPE_GLOBAL));
+  last_flush_ = std::chrono::steady_clock::now();
+}
+
+void Hdf5Store::upsert_trial(const TrialRecord& t) {
+  guarded([&] {
+    require_open("upsert_trial()");
+    const h5::Row row = trial_columns_->encode(t);
+    const auto it = trial_rows_.find(t.id);
+    if (it != trial_rows_.end()) {
+      trials_->write_at(it->second, row);
+    } else {
+      trials_->append(row);
+      trial_rows_.emplace(t.id, trials_->rows() - 1);
+    }
+    after_row_written(/*decision=*/true);
+  });
+}
+
+void Hdf5Store::append_metric(const MetricRecord& m) {
+  guarded([&] {
+    require_open("append_metric()");
+    metrics_->append(metric_columns_.encode(m));
+    after_row_written(/*decision=*/false);
+  });
+}
+
+void Hdf5Store::append_decision(const DecisionRecord& d) {
+  guarded([&] {
+    require_open("append_decision()");
+    decisions_->append(decision_columns_.encode(d));
+    after_row_written(/*decision=*/true);
+  });
+}
+
+void Hdf5Store::append_transfer(const TransferRecord& t) {
+  guarded([&] {
+    require_open("append_transfer()");
+    transfers_->append(transfer_columns_.encode(t));
+    after_row_written(/*decision=*/true);
+  });
+}
+
+void Hdf5Store::set_summary(const SummaryRecord& s) {
+  guarded([&] {
+    require_open("set_summary()");
+    summary_->write_at(0, summary_columns_.encode(s));
+    after_row_written(/*decision=*/false);
+  });
+}
+
+void Hdf5Store::flush() {
+  guarded([&] {
+    require_open("flush()");
+    flush_now();
+  });
+}
+
+void Hdf5Store::close() {
+  if (closed_) return;
+  closed_ = true;  // even if closing fails: a second attempt would only fail again
+  guarded([&] {
+    if (begun_) {
+      flush_now();
+      for (auto* table : {&space_, &trials_, &metrics_, &decisions_, &transfers_, &groups_, &summary_})
+        if (*table) (*table)->close();
+    }
+    file_.close();
+  });
+}
+
+}  // namespace
+
+void check_result_columns(const Space& space) { h5::TrialColumns::check_names(space); }
+
+std::unique_ptr<ResultStore> create_hdf5_store(const std::string& path, bool overwrite,
+                                               const Hdf5StoreOptions& options) {
+  return std::make_unique<Hdf5Store>(path, overwrite, options);
+}
+
+}  // namespace mpitune

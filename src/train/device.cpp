@@ -1,0 +1,51 @@
+// Device and precision names, the CUDA query and torch's thread pools (see device.hpp).
+#include "mpitune/train/device.hpp"
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+
+#include <mutex>
+
+#include "mpitune/core/error.hpp"
+
+namespace mpitune {
+
+Precision parse_precision(const std::string& name) {
+  if (name == "fp32") return Precision::F32;
+  if (name == "bf16") return Precision::BF16;
+  if (name == "fp16") return Precision::F16;
+  throw InfraError("unknown precision '" + name + "'");
+}
+
+const char* precision_name(Precision p) {
+  switch (p) {
+    case Precision::F32: return "fp32";
+    case Precision::BF16: return "bf16";
+    case Precision::F16: return "fp16";
+  }
+  return "?";
+}
+
+bool cuda_available() { return torch::cuda::is_available(); }
+
+std::string resolve_device(const std::string& device) {
+  if (device == "auto") return cuda_available() ? "cuda" : "cpu";
+  return device;
+}
+
+void set_compute_threads(int n) {
+  MPITUNE_CHECK(n >= 1, "set_compute_threads needs at least one thread");
+  // The inter-op pool serves only asynchronous ops that mpitune does not use; torch lets its size
+  // be set once, before any parallel work, and throws after that, hence once and guarded.
+  static std::once_flag interop_once;
+  std::call_once(interop_once, [] {
+    try {
+      at::set_num_interop_threads(1);
+    } catch (const std::exception&) {
+      // Parallel work already ran (e.g. a test used torch first): keep torch's pool.
+    }
+  });
+  at::set_num_threads(n);
+}
+
+}  // namespace mpitune

@@ -1,0 +1,60 @@
+// validate_gpt_config: the machine-dependent checks of a GPT experiment (see gpt_config.hpp).
+#include "mpitune/train/gpt_config.hpp"
+
+#include <algorithm>
+
+#include "mpitune/core/error.hpp"
+#include "mpitune/train/data.hpp"
+#include "mpitune/train/device.hpp"
+
+namespace mpitune {
+namespace {
+
+// The longest context any trial may use: model.seq_len, or the top of a [space] seq_len domain.
+int64_t largest_seq_len(const ExperimentConfig& c) {
+  int64_t longest = c.model.seq_len;
+  if (const Domain* d = c.space.find("seq_len")) {
+    if (d->is_categorical()) {
+      for (const auto& v : d->values)
+        if (v.is_numeric()) longest = std::max(longest, v.as_int());
+    } else {
+      longest = std::max(longest, static_cast<int64_t>(d->high));
+    }
+  }
+  return longest;
+}
+
+void check_device(const ExperimentConfig& c) {
+  const auto& t = c.train;
+  if (t.device == "cuda" && !cuda_available())
+    throw ConfigError("train.device", "cuda is asked for but no CUDA device is usable here",
+                      "use device = cpu or auto, or run on a CUDA build of mpitune with a GPU");
+  if (resolve_device(t.device) == "cpu" && parse_precision(t.precision) == Precision::F16)
+    throw ConfigError("train.precision", "fp16 needs a CUDA device", "use bf16 or fp32 on CPU");
+}
+
+void check_corpus(const ExperimentConfig& c) {
+  const std::string& path = c.data.corpus;
+  const auto files = corpus_files(path);
+  const SplitSizes sizes = split_sizes(files, c.data.val_fraction);
+  if (files.empty() || sizes.train + sizes.validation == 0)
+    throw ConfigError("data.corpus", "'" + path + "' holds no text",
+                      "point data.corpus at a non-empty text file or folder of text files");
+  const int64_t window = largest_seq_len(c) + 1;
+  if (sizes.train < window || sizes.validation < window)
+    throw ConfigError("data.corpus",
+                      "'" + path + "' splits into " + std::to_string(sizes.train) + " training and " +
+                          std::to_string(sizes.validation) + " validation bytes, but a window of seq_len + 1 = " +
+                          std::to_string(window) + " bytes must fit in each",
+                      "use a larger corpus, a larger data.val_fraction or a smaller model.seq_len");
+}
+
+}  // namespace
+
+void validate_gpt_config(const ExperimentConfig& c) {
+  if (c.experiment.trainable != "gpt") return;
+  check_device(c);
+  check_corpus(c);
+}
+
+}  // namespace mpitune

@@ -1,0 +1,230 @@
+// Whole experiments under mpirun (3 or 5 ranks): run_experiment() on every rank, then rank 0
+// reads the result file back and checks it.
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "mpitune/coord/simulator.hpp"
+#include "mpitune/objective/synthetic.hpp"
+#include "mpitune/runtime/run.hpp"
+#include "mpitune/store/hdf5_store.hpp"
+#include "support/temp_dir.hpp"
+
+namespace mpitune {
+namespace {
+
+int world_rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+int world_size() {
+  int n = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &n);
+  return n;
+}
+
+// A temp folder made on rank 0 whose path every rank knows.
+class SharedTempDir {
+ public:
+  SharedTempDir() {
+    std::string path;
+    if (world_rank() == 0) dir_ = std::make_unique<testing::TempDir>("mpitune-mpi");
+    if (dir_) path = dir_->path();
+    int n = static_cast<int>(path.size());
+    MPI_Bcast(&n, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    path.resize(n);
+    MPI_Bcast(path.data(), n, MPI_CHAR, 0, MPI_COMM_WORLD);
+    path_ = path;
+  }
+  ~SharedTempDir() { MPI_Barrier(MPI_COMM_WORLD); }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::unique_ptr<testing::TempDir> dir_;
+  std::string path_;
+};
+
+const char* kSyntheticConfig = R"(
+[experiment]
+name = synthetic-asha
+seed = 11
+max_trials = 16
+trainable = synthetic
+status_interval_s = 1000
+[space]
+lr = loguniform(1e-4, 1e-1)
+wd = uniform(0, 1)
+[scheduler]
+type = asha
+max_t = 27
+grace_period = 1
+[synthetic]
+objective = learning_curve
+noise = 0.05
+step_cost_ms = 1
+[train]
+log_interval = 4
+)";
+
+// Runs an experiment from config text + overrides on every rank; returns the exit code.
+int run_text(const std::string& text, const std::string& dir, std::vector<std::string> overrides) {
+  const std::string path = dir + "/config.ini";
+  if (world_rank() == 0) testing::write_file(path, text);
+  MPI_Barrier(MPI_COMM_WORLD);
+  RunRequest req;
+  req.config_path = path;
+  req.overrides = std::move(overrides);
+  req.quiet = true;
+  return run_experiment(req);
+}
+
+std::vector<std::string> trace(const ExperimentData& d) {
+  std::vector<std::string> out;
+  for (const auto& r : d.decisions)
+    out.push_back(std::to_string(r.trial) + "@" + std::to_string(r.step) + ":" + r.action);
+  return out;
+}
+
+TEST(Experiment, DeterministicAshaMakesTheSameDecisionsTwiceAndMatchesTheSimulator) {
+  SharedTempDir dir;
+  for (const char* name : {"a", "b"}) {
+    ASSERT_EQ(run_text(kSyntheticConfig, dir.file(""),
+                       {"experiment.deterministic=true", "experiment.output=" + dir.file(name) + ".h5"}),
+              0);
+  }
+  if (world_rank() != 0) return;
+  const ExperimentData a = read_hdf5_experiment(dir.file("a.h5"));
+  const ExperimentData b = read_hdf5_experiment(dir.file("b.h5"));
+  ASSERT_EQ(a.trials.size(), 16u);
+  EXPECT_EQ(trace(a), trace(b));
+  int stopped = 0;
+  for (const auto& t : a.trials) stopped += t.status == TrialStatus::Stopped;
+  EXPECT_GT(stopped, 0);
+
+  // The same experiment in the simulator (one virtual second a step) decides the same.
+  IniFile ini = IniFile::parse(kSyntheticConfig);
+  const ExperimentConfig cfg = parse_config(ini);
+  SimulationSetup s;
+  s.cfg = &cfg;
+  s.num_groups = world_size() - 1;
+  s.make_trainable = [&] { return make_synthetic_trainable(cfg); };
+  const SimulationResult sim = simulate(s);
+  EXPECT_EQ(trace(a), trace(sim.data));
+}
+
+TEST(Experiment, InjectedFailuresAreRecordedWhileTheOtherTrialsComplete) {
+  SharedTempDir dir;
+  ASSERT_EQ(run_text(kSyntheticConfig, dir.file(""),
+                     {"scheduler.type=fifo", "scheduler.max_t=6", "experiment.max_trials=6",
+                      "faults.fail_trials=1,3", "faults.fail_at_step=2", "faults.fail_mode=throw",
+                      "experiment.output=" + dir.file("f.h5")}),
+            0);
+  if (world_rank() != 0) return;
+  const ExperimentData d = read_hdf5_experiment(dir.file("f.h5"));
+  ASSERT_EQ(d.trials.size(), 6u);
+  for (const auto& t : d.trials) {
+    if (t.id == 1 || t.id == 3) {
+      EXPECT_EQ(t.status, TrialStatus::Failed) << t.id;
+      EXPECT_NE(t.reason.find("injected failure at step 2"), std::string::npos) << t.reason;
+      EXPECT_EQ(t.last_step, 2);
+    } else {
+      EXPECT_EQ(t.status, TrialStatus::Completed) << t.id;
+      EXPECT_EQ(t.last_step, 6);
+    }
+  }
+  EXPECT_EQ(d.summary.status, "finished");
+}
+
+TEST(Experiment, GroupsOfSeveralRanksRunTheProtocol) {
+  // All workers in one group: exercises the leader's broadcast to its ranks and the agreement.
+  SharedTempDir dir;
+  const int G = world_size() - 1;
+  ASSERT_EQ(run_text(kSyntheticConfig, dir.file(""),
+                     {"experiment.group_size=" + std::to_string(G), "experiment.max_trials=5",
+                      "faults.fail_trials=2", "faults.fail_mode=throw",
+                      "faults.fail_rank=" + std::to_string(G - 1), "experiment.output=" + dir.file("g.h5")}),
+            0);
+  if (world_rank() != 0) return;
+  const ExperimentData d = read_hdf5_experiment(dir.file("g.h5"));
+  ASSERT_EQ(d.trials.size(), 5u);
+  EXPECT_EQ(d.info.group_size, G);
+  ASSERT_EQ(d.groups.size(), 1u);
+  EXPECT_EQ(d.trials[2].status, TrialStatus::Failed);
+  // Only the group's last rank failed; the whole group agreed and reported its reason.
+  EXPECT_NE(d.trials[2].reason.find("injected failure"), std::string::npos) << d.trials[2].reason;
+  if (G > 1) {
+    EXPECT_NE(d.trials[2].reason.find("rank " + std::to_string(G - 1)), std::string::npos);
+  }
+  for (const auto& t : d.trials) {
+    if (t.id != 2) {
+      EXPECT_TRUE(t.status == TrialStatus::Completed || t.status == TrialStatus::Stopped);
+    }
+  }
+}
+
+TEST(Experiment, BadInputEndsEveryRankWithCode2AndNoFile) {
+  SharedTempDir dir;
+  // World size that does not fit group_size, and an unknown key.
+  EXPECT_EQ(run_text(kSyntheticConfig, dir.file(""),
+                     {"experiment.group_size=" + std::to_string(world_size()),
+                      "experiment.output=" + dir.file("bad1.h5")}),
+            2);
+  EXPECT_EQ(run_text(kSyntheticConfig, dir.file(""),
+                     {"scheduler.max_tt=3", "experiment.output=" + dir.file("bad2.h5")}),
+            2);
+  if (world_rank() == 0) {
+    EXPECT_FALSE(std::filesystem::exists(dir.file("bad1.h5")));
+    EXPECT_FALSE(std::filesystem::exists(dir.file("bad2.h5")));
+  }
+}
+
+TEST(Experiment, ShortGptExperimentTrainsAndRecordsCurves) {
+  SharedTempDir dir;
+  const std::string text = R"(
+[experiment]
+name = gpt-short
+seed = 3
+max_trials = 3
+status_interval_s = 1000
+[space]
+lr = loguniform(1e-3, 1e-2)
+batch_size = choice(4, 8)
+[scheduler]
+type = asha
+max_t = 12
+grace_period = 4
+[model]
+n_layer = 1
+n_head = 2
+d_model = 32
+seq_len = 32
+[data]
+eval_batches = 2
+[train]
+log_interval = 4
+warmup_steps = 2
+threads = 1
+)";
+  ASSERT_EQ(run_text(text, dir.file(""), {"experiment.output=" + dir.file("gpt.h5")}), 0);
+  if (world_rank() != 0) return;
+  const ExperimentData d = read_hdf5_experiment(dir.file("gpt.h5"));
+  ASSERT_EQ(d.trials.size(), 3u);
+  int evals = 0;
+  for (const auto& m : d.metrics) {
+    EXPECT_TRUE(std::isfinite(m.train_loss));
+    if (std::isfinite(m.eval_loss)) {
+      ++evals;
+      EXPECT_LT(m.eval_loss, std::log(256.0) + 0.5);  // a byte model starts near ln 256 = 5.55
+      EXPECT_GT(m.eval_loss, 0.5);
+    }
+    EXPECT_GT(m.tokens, 0);
+  }
+  EXPECT_GE(evals, 3);  // every trial evaluated at least at its first milestone
+  EXPECT_TRUE(std::isfinite(d.summary.best_metric));
+}
+
+}  // namespace
+}  // namespace mpitune

@@ -1,0 +1,398 @@
+#!/usr/bin/python3
+"""Check an mpitune result file (HDF5) the way a user reads it: with h5py.
+
+Usage:
+    /usr/bin/python3 check_results.py RESULTS.h5 [--swmr] [--expect-trials N]
+        [--expect-status completed=3 --expect-status failed=1] [--min-metric-rows N]
+        [--expect-groups N] [--expect-summary finished] [--min-transfers N]
+
+Checks the structure (root attributes, every dataset with its columns and types, one /trials
+column per hyperparameter of /space) and the consistency of the rows (every trial id that a
+row names exists, completed trials end after they start, steps never go back within a trial
+except where a PBT transfer moved it, hyperparameters lie in their domains, the summary agrees
+with the trials). Prints every problem found and exits 1, or prints a one-line summary and
+exits 0. --swmr opens a file that is still being written.
+
+Loading the tables into pandas (fixed-length strings come back from h5py as bytes):
+
+    import h5py
+    import pandas as pd
+
+    def table(f, name):
+        df = pd.DataFrame(f[name][()])
+        for col in df.columns:
+            if df[col].dtype == object:  # bytes -> str
+                df[col] = df[col].str.decode("utf-8")
+        return df
+
+    with h5py.File("results/experiment.h5", "r", swmr=True) as f:  # swmr=True: also while it runs
+        info = dict(f.attrs)
+        trials = table(f, "trials")    # one row per trial, one column per hyperparameter
+        metrics = table(f, "metrics")  # one row per metric report
+    best = metrics.loc[metrics[info["metric"]].idxmin()]  # mode "min"; idxmax() for "max"
+"""
+
+import argparse
+import math
+import sys
+
+import h5py
+import numpy as np
+
+SUPPORTED_SCHEMA = 1
+STATUSES = {"pending", "running", "paused", "completed", "stopped", "failed"}
+FINISHED_STATUSES = {"completed", "stopped", "failed"}
+ACTIONS = {"start", "continue", "stop", "pause", "resume", "clone", "complete", "fail"}
+SUMMARY_STATUSES = {"running", "finished", "interrupted", "failed"}
+KINDS = {"uniform", "loguniform", "int", "choice", "grid"}
+RANGE_KINDS = {"uniform", "loguniform", "int"}
+
+ROOT_ATTRIBUTES = {
+    "schema_version": int, "mpitune_version": str, "name": str, "command_line": str,
+    "config_text": str, "seed": int, "metric": str, "mode": str, "scheduler": str,
+    "searcher": str, "trainable": str, "world_size": int, "group_size": int, "num_groups": int,
+    "device_kind": str, "start_time": float,
+}
+
+# Column -> numpy kind: f float64, i integer, S fixed-length bytes.
+COLUMNS = {
+    "space": {"name": "S", "kind": "S", "low": "f", "high": "f", "choices": "S", "spec": "S"},
+    "trials": {"id": "i", "parent": "i", "group": "i", "status": "S", "start_time": "f",
+               "end_time": "f", "last_step": "i", "best_metric": "f", "last_metric": "f",
+               "device_seconds": "f", "reason": "S"},
+    "metrics": {"trial": "i", "step": "i", "time": "f", "train_loss": "f", "eval_loss": "f",
+                "lr": "f", "tokens": "i", "throughput": "f", "loss_scale": "f"},
+    "decisions": {"time": "f", "trial": "i", "step": "i", "bracket": "i", "rung": "i",
+                  "budget": "f", "action": "S", "reason": "S"},
+    "pbt_transfers": {"time": "f", "source_trial": "i", "source_group": "i", "target_trial": "i",
+                      "target_group": "i", "step": "i", "bytes": "i", "seconds": "f",
+                      "old_hparams": "S", "new_hparams": "S"},
+    "groups": {"group": "i", "ranks": "S", "hosts": "S", "devices": "S"},
+    "summary": {"status": "S", "end_time": "f", "elapsed_s": "f", "device_seconds": "f",
+                "trials": "i", "best_trial": "i", "best_metric": "f"},
+}
+
+
+class Problems:
+    """Collects every failed check, so one run shows all that is wrong with a file."""
+
+    def __init__(self):
+        self.items = []
+
+    def check(self, ok, message):
+        if not ok:
+            self.items.append(message)
+        return ok
+
+
+def text(value):
+    """A fixed-length string cell (bytes) or a str attribute, as str."""
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def split_choices(choices):
+    """'8, 16, 32' or 'adamw, "sgd, nesterov"' -> list of str; quotes protect commas."""
+    out, cur, quote = [], "", None
+    for c in choices:
+        if quote:
+            if c == quote:
+                quote = None
+            else:
+                cur += c
+        elif c in "'\"":
+            quote = c
+        elif c == ",":
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += c
+    out.append(cur.strip())
+    return [v for v in out if v != ""]
+
+
+def as_number(s):
+    try:
+        return float(s)
+    except ValueError:
+        return None
+
+
+def check_root(f, p):
+    attrs = {}
+    for name, kind in ROOT_ATTRIBUTES.items():
+        if not p.check(name in f.attrs, f"root attribute '{name}' is missing"):
+            continue
+        value = f.attrs[name]
+        if kind is str:
+            p.check(isinstance(value, (str, bytes)), f"attribute {name} is not a string: {value!r}")
+            value = text(value)
+        elif kind is int:
+            p.check(np.issubdtype(np.asarray(value).dtype, np.integer), f"attribute {name} is not an integer")
+            value = int(value)
+        else:
+            p.check(np.issubdtype(np.asarray(value).dtype, np.floating), f"attribute {name} is not a float")
+            value = float(value)
+        attrs[name] = value
+    if p.items:
+        return attrs
+    p.check(1 <= attrs["schema_version"] <= SUPPORTED_SCHEMA,
+            f"schema_version {attrs['schema_version']} is not one this checker knows (1..{SUPPORTED_SCHEMA})")
+    p.check(attrs["metric"] in ("eval_loss", "train_loss"), f"metric '{attrs['metric']}' is not eval_loss/train_loss")
+    p.check(attrs["mode"] in ("min", "max"), f"mode '{attrs['mode']}' is not min/max")
+    p.check(attrs["group_size"] >= 1 and attrs["num_groups"] >= 1, "group_size and num_groups must be >= 1")
+    p.check(attrs["world_size"] == 1 + attrs["num_groups"] * attrs["group_size"],
+            f"world_size {attrs['world_size']} != 1 + num_groups {attrs['num_groups']} x group_size {attrs['group_size']}")
+    p.check(attrs["start_time"] > 0, "start_time is not set")
+    p.check(attrs["config_text"].strip() != "", "config_text is empty")
+    return attrs
+
+
+def read_table(f, name, p, extra_columns=()):
+    """The dataset as a numpy structured array, after checking its shape and column types."""
+    if not p.check(name in f and isinstance(f[name], h5py.Dataset), f"dataset /{name} is missing"):
+        return None
+    ds = f[name]
+    p.check(ds.ndim == 1, f"/{name} is not one-dimensional")
+    p.check(ds.chunks is not None and ds.maxshape == (None,), f"/{name} is not chunked and extendible")
+    fields = ds.dtype.fields or {}
+    expected = dict(COLUMNS[name])
+    expected.update(dict(extra_columns))
+    for col, kind in expected.items():
+        if not p.check(col in fields, f"/{name} has no column '{col}'"):
+            continue
+        got = fields[col][0].kind
+        if kind == "i":
+            p.check(got in "iu", f"/{name}.{col} is {fields[col][0]}, not an integer")
+        elif kind == "f":
+            p.check(got == "f", f"/{name}.{col} is {fields[col][0]}, not float64")
+        elif kind == "S":
+            p.check(got == "S", f"/{name}.{col} is {fields[col][0]}, not a fixed-length string")
+        # kind None: float or string, checked by the caller
+    unexpected = set(fields) - set(expected)
+    p.check(not unexpected, f"/{name} has unexpected columns {sorted(unexpected)}")
+    return ds[()]
+
+
+def check_space(space, p):
+    """Returns [(name, kind, low, high, choices as str list)]."""
+    domains = []
+    names = [text(r["name"]) for r in space]
+    p.check(len(names) == len(set(names)), f"/space names are not unique: {names}")
+    for r in space:
+        name, kind, spec = text(r["name"]), text(r["kind"]), text(r["spec"])
+        choices = split_choices(text(r["choices"]))
+        p.check(kind in KINDS, f"/space {name}: unknown kind '{kind}'")
+        p.check(spec.startswith(kind + "(") and spec.endswith(")"), f"/space {name}: spec '{spec}' is not {kind}(...)")
+        if kind in RANGE_KINDS:
+            low, high = float(r["low"]), float(r["high"])
+            p.check(low <= high if kind == "int" else low < high, f"/space {name}: empty range [{low}, {high}]")
+            p.check(kind != "loguniform" or low > 0, f"/space {name}: loguniform with low {low} <= 0")
+        else:
+            p.check(math.isnan(r["low"]) and math.isnan(r["high"]), f"/space {name}: {kind} with numeric bounds")
+            p.check(len(choices) > 0, f"/space {name}: {kind} without values")
+        domains.append((name, kind, float(r["low"]), float(r["high"]), choices))
+    return domains
+
+
+def check_hparam(trial_id, status, domain, value, column_kind, p):
+    name, kind, low, high, choices = domain
+    where = f"/trials id {trial_id}: {name}"
+    if column_kind == "S":
+        v = text(value)
+        unset = v == ""
+    else:
+        v = float(value)
+        unset = math.isnan(v)
+    if unset:
+        p.check(status == "pending", f"{where} is unset but the trial is {status}")
+        return
+    if kind in RANGE_KINDS:
+        if p.check(column_kind == "f", f"{where}: numeric domain stored as text"):
+            p.check(low <= v <= high, f"{where} = {v} outside [{low}, {high}]")
+            p.check(kind != "int" or v == math.floor(v), f"{where} = {v} is not an integer")
+    elif column_kind == "S":
+        p.check(v in choices, f"{where} = '{v}' is not one of {choices}")
+    else:
+        numbers = [as_number(c) for c in choices]
+        p.check(any(n is not None and n == v for n in numbers), f"{where} = {v} is not one of {choices}")
+
+
+def group_by(values, keys):
+    out = {}
+    for k, v in zip(keys, values):
+        out.setdefault(int(k), []).append(v)
+    return out
+
+
+def check_file(path, swmr, p):
+    with h5py.File(path, "r", swmr=swmr) as f:
+        attrs = check_root(f, p)
+        if p.items:
+            return None
+        space = read_table(f, "space", p)
+        if space is None:
+            return None
+        domains = check_space(space, p)
+
+        # /trials: one column per hyperparameter, float64 for numeric domains, maybe text for choices.
+        trials = read_table(f, "trials", p, [(d[0], None) for d in domains])
+        metrics = read_table(f, "metrics", p)
+        decisions = read_table(f, "decisions", p)
+        transfers = read_table(f, "pbt_transfers", p)
+        groups = read_table(f, "groups", p)
+        summary = read_table(f, "summary", p)
+        if any(t is None for t in (trials, metrics, decisions, transfers, groups, summary)) or p.items:
+            return None
+
+        # /groups
+        group_ids = [int(g["group"]) for g in groups]
+        p.check(sorted(group_ids) == list(range(attrs["num_groups"])),
+                f"/groups ids {group_ids} are not 0..{attrs['num_groups'] - 1}")
+        seen_ranks = set()
+        for g in groups:
+            ranks = [int(r) for r in text(g["ranks"]).split(",") if r.strip()]
+            p.check(len(ranks) == attrs["group_size"], f"/groups {g['group']}: {len(ranks)} ranks, group_size is {attrs['group_size']}")
+            p.check(all(1 <= r < attrs["world_size"] for r in ranks), f"/groups {g['group']}: ranks {ranks} outside 1..world_size-1")
+            p.check(not (seen_ranks & set(ranks)), f"/groups {g['group']}: ranks {ranks} also belong to another group")
+            seen_ranks |= set(ranks)
+            p.check(text(g["devices"]) != "", f"/groups {g['group']}: no devices")
+
+        # /trials
+        ids = [int(t) for t in trials["id"]]
+        p.check(len(ids) == len(set(ids)), "/trials ids are not unique")
+        id_set = set(ids)
+        statuses = [text(s) for s in trials["status"]]
+        column_kinds = {d[0]: trials.dtype.fields[d[0]][0].kind for d in domains}
+        for t, status in zip(trials, statuses):
+            tid = int(t["id"])
+            p.check(status in STATUSES, f"/trials id {tid}: unknown status '{status}'")
+            p.check(int(t["parent"]) == -1 or int(t["parent"]) in id_set, f"/trials id {tid}: parent {t['parent']} is not a trial")
+            p.check(int(t["group"]) == -1 or int(t["group"]) in group_ids, f"/trials id {tid}: group {t['group']} is not in /groups")
+            p.check(int(t["last_step"]) >= 0, f"/trials id {tid}: negative last_step")
+            p.check(float(t["device_seconds"]) >= 0, f"/trials id {tid}: negative device_seconds")
+            if status in FINISHED_STATUSES:
+                start, end = float(t["start_time"]), float(t["end_time"])
+                p.check(not math.isnan(start) and not math.isnan(end) and end >= start,
+                        f"/trials id {tid}: {status} with start_time {start} and end_time {end}")
+            if status == "failed":
+                p.check(text(t["reason"]) != "", f"/trials id {tid}: failed without a reason")
+            for d in domains:
+                check_hparam(tid, status, d, t[d[0]], column_kinds[d[0]], p)
+
+        # /metrics: trial ids exist, steps never go back except where a PBT transfer moved the trial.
+        for m_trial in set(int(x) for x in metrics["trial"]):
+            p.check(m_trial in id_set, f"/metrics has rows for trial {m_trial}, which is not in /trials")
+        moved_to = {(int(x["target_trial"]), int(x["step"])) for x in transfers}
+        for tid, steps in group_by(list(metrics["step"]), metrics["trial"]).items():
+            for prev, cur in zip(steps, steps[1:]):
+                p.check(cur >= prev or (tid, int(cur)) in moved_to,
+                        f"/metrics trial {tid}: step goes back from {prev} to {cur}")
+        p.check(bool(np.all(np.isfinite(metrics["time"]))), "/metrics has rows without a time")
+        p.check(bool(np.all(metrics["tokens"] >= 0)), "/metrics has negative token counts")
+
+        # Each trial's best_metric is one of its reported values of the experiment metric.
+        metric = attrs["metric"]
+        values = group_by(list(metrics[metric]), metrics["trial"])
+        for t in trials:
+            best = float(t["best_metric"])
+            if not math.isnan(best):
+                reported = [float(v) for v in values.get(int(t["id"]), [])]
+                p.check(any(math.isclose(best, v, rel_tol=1e-12, abs_tol=0) for v in reported),
+                        f"/trials id {t['id']}: best_metric {best} is not among its /metrics {metric} values")
+
+        # /decisions and /pbt_transfers name existing trials and groups.
+        for d in decisions:
+            p.check(text(d["action"]) in ACTIONS, f"/decisions: unknown action '{text(d['action'])}'")
+            p.check(int(d["trial"]) == -1 or int(d["trial"]) in id_set, f"/decisions: trial {d['trial']} is not in /trials")
+        for x in transfers:
+            for key in ("source_trial", "target_trial"):
+                p.check(int(x[key]) in id_set, f"/pbt_transfers: {key} {x[key]} is not in /trials")
+            for key in ("source_group", "target_group"):
+                p.check(int(x[key]) in group_ids, f"/pbt_transfers: {key} {x[key]} is not in /groups")
+            p.check(int(x["bytes"]) >= 0 and float(x["seconds"]) >= 0, "/pbt_transfers: negative bytes or seconds")
+
+        # /summary: one row that agrees with /trials.
+        if p.check(len(summary) == 1, f"/summary has {len(summary)} rows, not 1"):
+            s = summary[0]
+            s_status = text(s["status"])
+            p.check(s_status in SUMMARY_STATUSES, f"/summary: unknown status '{s_status}'")
+            p.check(float(s["elapsed_s"]) >= 0 and float(s["device_seconds"]) >= 0, "/summary: negative elapsed_s or device_seconds")
+            p.check(int(s["trials"]) <= len(ids), f"/summary counts {s['trials']} trials, /trials has {len(ids)}")
+            if int(s["best_trial"]) != -1:
+                p.check(int(s["best_trial"]) in id_set, f"/summary: best_trial {s['best_trial']} is not in /trials")
+                bests = [float(b) for b in trials["best_metric"] if not math.isnan(b)]
+                if bests:
+                    overall = min(bests) if attrs["mode"] == "min" else max(bests)
+                    p.check(float(s["best_metric"]) == overall,
+                            f"/summary: best_metric {float(s['best_metric'])} but the best of /trials is {overall}")
+            if s_status == "finished":
+                p.check(float(s["end_time"]) >= attrs["start_time"], "/summary: finished before it started")
+
+        counts = {}
+        for status in statuses:
+            counts[status] = counts.get(status, 0) + 1
+        return {"attrs": attrs, "trials": len(ids), "statuses": counts, "metric_rows": len(metrics),
+                "groups": len(groups), "transfers": len(transfers),
+                "summary": text(summary[0]["status"]) if len(summary) else None}
+
+
+def parse_status_expectations(items, parser):
+    out = {}
+    for item in items:
+        for part in item.split(","):
+            name, sep, count = part.partition("=")
+            if not sep or name not in STATUSES or not count.isdigit():
+                parser.error(f"--expect-status wants status=N with status in {sorted(STATUSES)}, got '{part}'")
+            out[name] = int(count)
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("file")
+    parser.add_argument("--swmr", action="store_true", help="open a file that is still being written")
+    parser.add_argument("--expect-trials", type=int, help="exact number of rows in /trials")
+    parser.add_argument("--expect-status", action="append", default=[], metavar="STATUS=N",
+                        help="exact number of trials in a status (repeatable, or comma-separated)")
+    parser.add_argument("--min-metric-rows", type=int, help="at least this many rows in /metrics")
+    parser.add_argument("--expect-groups", type=int, help="exact number of rows in /groups")
+    parser.add_argument("--expect-summary", choices=sorted(SUMMARY_STATUSES), help="the summary's status")
+    parser.add_argument("--min-transfers", type=int, help="at least this many rows in /pbt_transfers")
+    args = parser.parse_args()
+    expected_status = parse_status_expectations(args.expect_status, parser)
+
+    p = Problems()
+    try:
+        facts = check_file(args.file, args.swmr, p)
+    except OSError as e:
+        hint = "" if args.swmr else " (a file still being written, or whose writer died, needs --swmr)"
+        print(f"FAIL: {args.file}: cannot open with h5py: {e}{hint}")
+        return 1
+    if facts:
+        if args.expect_trials is not None:
+            p.check(facts["trials"] == args.expect_trials, f"expected {args.expect_trials} trials, found {facts['trials']}")
+        for status, n in expected_status.items():
+            got = facts["statuses"].get(status, 0)
+            p.check(got == n, f"expected {n} {status} trials, found {got}")
+        if args.min_metric_rows is not None:
+            p.check(facts["metric_rows"] >= args.min_metric_rows,
+                    f"expected at least {args.min_metric_rows} /metrics rows, found {facts['metric_rows']}")
+        if args.expect_groups is not None:
+            p.check(facts["groups"] == args.expect_groups, f"expected {args.expect_groups} groups, found {facts['groups']}")
+        if args.expect_summary is not None:
+            p.check(facts["summary"] == args.expect_summary, f"expected summary '{args.expect_summary}', found '{facts['summary']}'")
+        if args.min_transfers is not None:
+            p.check(facts["transfers"] >= args.min_transfers,
+                    f"expected at least {args.min_transfers} /pbt_transfers rows, found {facts['transfers']}")
+    if p.items:
+        for item in p.items:
+            print(f"FAIL: {args.file}: {item}")
+        return 1
+    by_status = ", ".join(f"{k} {v}" for k, v in sorted(facts["statuses"].items()))
+    print(f"ok: {args.file}: experiment '{facts['attrs']['name']}', {facts['trials']} trials ({by_status}), "
+          f"{facts['metric_rows']} metric rows, {facts['groups']} groups, summary {facts['summary']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

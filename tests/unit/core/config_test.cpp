@@ -1,0 +1,105 @@
+#include <gtest/gtest.h>
+
+#include "mpitune/core/config.hpp"
+#include "mpitune/core/error.hpp"
+
+namespace mpitune {
+namespace {
+
+const char* kBase = R"(
+[experiment]
+name = t
+max_trials = 8
+[space]
+lr = loguniform(1e-4, 1e-2)
+batch_size = choice(8, 16)
+[scheduler]
+type = asha
+max_t = 27
+grace_period = 3
+)";
+
+ExperimentConfig parse_with(const std::string& extra_override = "") {
+  IniFile ini = IniFile::parse(kBase);
+  if (!extra_override.empty()) ini.apply_override(extra_override);
+  return parse_config(ini);
+}
+
+// The field a ConfigError names, or "" when parsing succeeds.
+std::string error_field(const std::string& override_) {
+  try {
+    parse_with(override_);
+  } catch (const ConfigError& e) {
+    return e.field();
+  }
+  return "";
+}
+
+TEST(Config, ReadsTypedValuesAndDefaults) {
+  const ExperimentConfig c = parse_with();
+  EXPECT_EQ(c.experiment.name, "t");
+  EXPECT_EQ(c.experiment.max_trials, 8);
+  EXPECT_EQ(c.scheduler.max_t, 27);
+  EXPECT_EQ(c.scheduler.grace_period, 3);
+  EXPECT_DOUBLE_EQ(c.scheduler.reduction_factor, 3.0);  // mpitune's eta default
+  EXPECT_EQ(c.scheduler.asha_rule, "topk");
+  EXPECT_EQ(c.space.size(), 2u);
+  EXPECT_EQ(c.output_path(), "results/t.h5");
+}
+
+TEST(Config, UnknownSectionsAndKeysAreNamedWithAHint) {
+  EXPECT_EQ(error_field("train.lrr=0.1"), "train.lrr");
+  EXPECT_EQ(error_field("trian.lr=0.1"), "[trian]");
+  try {
+    parse_with("scheduler.grace=3");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("grace_period"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Config, BadValuesNameTheirField) {
+  EXPECT_EQ(error_field("scheduler.max_t=0"), "scheduler.max_t");
+  EXPECT_EQ(error_field("scheduler.max_t=ten"), "scheduler.max_t");
+  EXPECT_EQ(error_field("scheduler.grace_period=81"), "scheduler.grace_period");  // > max_t
+  EXPECT_EQ(error_field("scheduler.reduction_factor=1"), "scheduler.reduction_factor");
+  EXPECT_EQ(error_field("experiment.mode=lowest"), "experiment.mode");
+  EXPECT_EQ(error_field("train.precision=fp8"), "train.precision");
+  EXPECT_EQ(error_field("model.n_head=5"), "model.n_head");  // does not divide d_model = 64
+  EXPECT_EQ(error_field("train.batch_size=7"), "");           // G = 1, accumulation 1: fine
+  EXPECT_EQ(error_field("train.accumulation=3"), "space.batch_size");  // 8 not a multiple of 3
+  EXPECT_EQ(error_field("space.momentum=uniform(0, 1)"), "space.momentum");  // not a gpt knob
+}
+
+TEST(Config, SpaceRangesAreChecked) {
+  EXPECT_EQ(error_field("space.lr=loguniform(1e-2, 1e-4)"), "space.lr");
+  EXPECT_EQ(error_field("space.lr=uniform(0.1, 0.1)"), "space.lr");
+}
+
+TEST(Config, WithHparamsOverridesTrainAndModelKeys) {
+  const ExperimentConfig base = parse_with();
+  HParams hp;
+  hp.set("lr", ParamValue(0.005));
+  hp.set("batch_size", ParamValue(int64_t{16}));
+  hp.set("n_layer", ParamValue(int64_t{3}));
+  const ExperimentConfig t = with_hparams(base, hp);
+  EXPECT_DOUBLE_EQ(t.train.lr, 0.005);
+  EXPECT_EQ(t.train.batch_size, 16);
+  EXPECT_EQ(t.model.n_layer, 3);
+  EXPECT_EQ(base.train.batch_size, 16);  // the default, untouched
+  HParams bad;
+  bad.set("n_head", ParamValue(int64_t{3}));
+  EXPECT_THROW(with_hparams(base, bad), ConfigError);
+}
+
+TEST(Config, NotTunableKeysAreNotInTheTunableList) {
+  const auto names = gpt_tunable_names();
+  auto has = [&](const char* n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+  EXPECT_TRUE(has("lr"));
+  EXPECT_TRUE(has("n_layer"));
+  EXPECT_FALSE(has("threads"));
+  EXPECT_FALSE(has("device"));
+}
+
+}  // namespace
+}  // namespace mpitune

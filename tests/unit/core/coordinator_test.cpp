@@ -1,0 +1,150 @@
+// The coordinator logic, driven by the in-process simulator over synthetic objectives.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+#include <sstream>
+
+#include "mpitune/coord/simulator.hpp"
+#include "mpitune/core/fault_injection.hpp"
+#include "mpitune/objective/synthetic.hpp"
+
+namespace mpitune {
+namespace {
+
+ExperimentConfig make_config(const std::string& extra = "") {
+  std::string text = R"(
+[experiment]
+name = sim
+seed = 7
+max_trials = 20
+trainable = synthetic
+[space]
+lr = loguniform(1e-4, 1e-1)
+wd = uniform(0, 1)
+[scheduler]
+type = asha
+max_t = 27
+grace_period = 1
+[synthetic]
+objective = learning_curve
+noise = 0.05
+[train]
+log_interval = 5
+)";
+  IniFile ini = IniFile::parse(text);
+  std::istringstream lines(extra);
+  std::string line;
+  while (std::getline(lines, line))
+    if (!line.empty()) ini.apply_override(line);
+  return parse_config(ini);
+}
+
+SimulationResult run(const ExperimentConfig& cfg, int groups = 3) {
+  SimulationSetup s;
+  s.cfg = &cfg;
+  s.num_groups = groups;
+  s.make_trainable = [&] { return with_fault_injection(make_synthetic_trainable(cfg), cfg.faults); };
+  return simulate(s);
+}
+
+std::vector<std::string> decision_trace(const ExperimentData& d) {
+  std::vector<std::string> out;
+  for (const auto& r : d.decisions)
+    out.push_back(std::to_string(r.trial) + "@" + std::to_string(r.step) + ":" + r.action);
+  return out;
+}
+
+TEST(Coordinator, AshaRunsEveryTrialToATerminalStatus) {
+  const auto cfg = make_config();
+  const auto r = run(cfg);
+  ASSERT_EQ(r.data.trials.size(), 20u);
+  int completed = 0, stopped = 0;
+  for (const auto& t : r.data.trials) {
+    EXPECT_TRUE(t.status == TrialStatus::Completed || t.status == TrialStatus::Stopped)
+        << trial_status_name(t.status);
+    completed += t.status == TrialStatus::Completed;
+    stopped += t.status == TrialStatus::Stopped;
+    if (t.status == TrialStatus::Completed) {
+      EXPECT_EQ(t.last_step, 27);
+    }
+    EXPECT_GT(t.device_seconds, 0);
+  }
+  EXPECT_GT(completed, 0);
+  EXPECT_GT(stopped, completed);  // successive halving stops most trials early
+  EXPECT_EQ(r.data.summary.status, "finished");
+  EXPECT_EQ(r.data.summary.trials, 20);
+  // Each trial's rows are in step order, and every start has a matching end decision.
+  std::set<TrialId> started, ended;
+  for (const auto& d : r.data.decisions) {
+    if (d.action == "start") started.insert(d.trial);
+    if (d.action == "stop" || d.action == "complete") ended.insert(d.trial);
+  }
+  EXPECT_EQ(started.size(), 20u);
+  EXPECT_EQ(ended, started);
+}
+
+TEST(Coordinator, SameSeedSameDecisionsOtherSeedOthers) {
+  const auto a = run(make_config());
+  const auto b = run(make_config());
+  EXPECT_EQ(decision_trace(a.data), decision_trace(b.data));
+  const auto c = run(make_config("experiment.seed=8"));
+  EXPECT_NE(decision_trace(a.data), decision_trace(c.data));
+}
+
+TEST(Coordinator, FifoCompletesEveryTrialAndAshaUsesFewerSteps) {
+  const auto fifo = run(make_config("scheduler.type=fifo"));
+  for (const auto& t : fifo.data.trials) EXPECT_EQ(t.status, TrialStatus::Completed);
+  EXPECT_EQ(fifo.steps, 20 * 27);
+  const auto asha = run(make_config());
+  EXPECT_LT(asha.steps, fifo.steps / 2);
+}
+
+TEST(Coordinator, InjectedFailuresAreRecordedAndTheOthersGoOn) {
+  const auto cfg = make_config("faults.fail_trials=1,4\nfaults.fail_at_step=1\nscheduler.type=fifo");
+  const auto r = run(cfg);
+  ASSERT_EQ(r.data.trials.size(), 20u);
+  for (const auto& t : r.data.trials) {
+    if (t.id == 1 || t.id == 4) {
+      EXPECT_EQ(t.status, TrialStatus::Failed);
+      EXPECT_NE(t.reason.find("injected failure"), std::string::npos) << t.reason;
+    } else {
+      EXPECT_EQ(t.status, TrialStatus::Completed);
+    }
+  }
+  const auto nan = run(make_config("faults.fail_trials=2\nfaults.fail_mode=nan\nscheduler.type=fifo"));
+  EXPECT_EQ(nan.data.trials[2].status, TrialStatus::Failed);
+  EXPECT_NE(nan.data.trials[2].reason.find("non-finite"), std::string::npos) << nan.data.trials[2].reason;
+}
+
+TEST(Coordinator, TimeBudgetStopsRunningTrialsAndNewOnes) {
+  // 3 groups, 1 virtual second a step: a budget of 30 s allows about 90 steps in all.
+  const auto r = run(make_config("experiment.time_budget_s=30\nscheduler.type=fifo"));
+  EXPECT_LT(r.data.trials.size(), 20u);
+  int budget_stops = 0;
+  for (const auto& t : r.data.trials) budget_stops += t.reason == "time budget reached";
+  EXPECT_GT(budget_stops, 0);
+  EXPECT_LE(r.elapsed, 31.0);
+  EXPECT_LE(r.steps, 3 * 31);
+}
+
+TEST(Coordinator, BestSoFarIsTheMinimumOfTheMetric) {
+  const auto r = run(make_config());
+  double best = 1e300;
+  TrialId best_trial = -1;
+  for (const auto& m : r.data.metrics)
+    if (std::isfinite(m.eval_loss) && m.eval_loss < best) best = m.eval_loss, best_trial = m.trial;
+  EXPECT_DOUBLE_EQ(r.data.summary.best_metric, best);
+  EXPECT_EQ(r.data.summary.best_trial, best_trial);
+}
+
+TEST(Coordinator, ModeMaxPicksTheLargest) {
+  const auto r = run(make_config("experiment.mode=max\nscheduler.type=fifo\nexperiment.max_trials=6"));
+  double best = -1e300;
+  for (const auto& m : r.data.metrics)
+    if (std::isfinite(m.eval_loss)) best = std::max(best, m.eval_loss);
+  EXPECT_DOUBLE_EQ(r.data.summary.best_metric, best);
+}
+
+}  // namespace
+}  // namespace mpitune

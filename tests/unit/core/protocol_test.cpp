@@ -1,0 +1,87 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "mpitune/core/error.hpp"
+#include "mpitune/core/protocol.hpp"
+
+namespace mpitune {
+namespace {
+
+HParams sample_hparams() {
+  HParams hp;
+  hp.set("lr", ParamValue(0.0012345678901234567));
+  hp.set("batch_size", ParamValue(int64_t{16}));
+  hp.set("act", ParamValue(std::string("gelu")));
+  return hp;
+}
+
+template <class T>
+T round_trip(const T& msg) {
+  const auto bytes = encode(Message(msg));
+  const Message back = decode(bytes);
+  EXPECT_TRUE(std::holds_alternative<T>(back)) << message_name(back);
+  return std::get<T>(back);
+}
+
+TEST(Protocol, SegmentRoundTripKeepsEveryFieldAndType) {
+  SegmentMsg s;
+  s.trial = 42, s.hparams = sample_hparams(), s.start = 9, s.stop = 27, s.max_steps = 81;
+  s.seed = 0xfedcba9876543210ULL, s.init = SegmentInit::Clone, s.source_trial = 7, s.source_group = 3;
+  s.checkpoint = "ckpt/trial-42";
+  const SegmentMsg b = round_trip(s);
+  EXPECT_EQ(b.trial, 42);
+  EXPECT_EQ(b.hparams, s.hparams);  // doubles bit-exact, ints stay ints, strings stay strings
+  EXPECT_TRUE(b.hparams.at("batch_size").is_int());
+  EXPECT_EQ(b.start, 9);
+  EXPECT_EQ(b.stop, 27);
+  EXPECT_EQ(b.max_steps, 81);
+  EXPECT_EQ(b.seed, s.seed);
+  EXPECT_EQ(b.init, SegmentInit::Clone);
+  EXPECT_EQ(b.source_trial, 7);
+  EXPECT_EQ(b.source_group, 3);
+  EXPECT_EQ(b.checkpoint, "ckpt/trial-42");
+}
+
+TEST(Protocol, ReportsAndFailuresRoundTrip) {
+  ReportMsg r{2, 5, 30, {}};
+  r.metrics.train_loss = 2.5, r.metrics.eval_loss = std::nan(""), r.metrics.tokens = 1 << 20;
+  const ReportMsg rb = round_trip(r);
+  EXPECT_EQ(rb.group, 2);
+  EXPECT_EQ(rb.step, 30);
+  EXPECT_DOUBLE_EQ(rb.metrics.train_loss, 2.5);
+  EXPECT_TRUE(std::isnan(rb.metrics.eval_loss));
+  EXPECT_EQ(rb.metrics.tokens, 1 << 20);
+
+  SegmentDoneMsg d;
+  d.group = 1, d.trial = 3, d.step = 9, d.seconds = 1.5, d.interrupted = true;
+  const SegmentDoneMsg db = round_trip(d);
+  EXPECT_TRUE(db.interrupted);
+  EXPECT_DOUBLE_EQ(db.seconds, 1.5);
+
+  const TrialFailedMsg fb = round_trip(TrialFailedMsg{0, 8, 4, "non-finite loss", 0.25});
+  EXPECT_EQ(fb.reason, "non-finite loss");
+  EXPECT_EQ(fb.trial, 8);
+  EXPECT_EQ(round_trip(StopTrialMsg{11, "time budget"}).trial, 11);
+  EXPECT_EQ(round_trip(ShutdownMsg{"done"}).reason, "done");
+  EXPECT_EQ(round_trip(ReadyMsg{6}).group, 6);
+}
+
+TEST(Protocol, RejectsOtherVersionsTruncationAndTrailingBytes) {
+  auto bytes = encode(Message(ReadyMsg{1}));
+  auto wrong_version = bytes;
+  wrong_version[0] = kProtocolVersion + 1;
+  EXPECT_THROW(decode(wrong_version), InfraError);
+  auto truncated = bytes;
+  truncated.pop_back();
+  EXPECT_THROW(decode(truncated), InfraError);
+  auto trailing = bytes;
+  trailing.push_back(0);
+  EXPECT_THROW(decode(trailing), InfraError);
+  auto unknown = bytes;
+  unknown[1] = 200;
+  EXPECT_THROW(decode(unknown), InfraError);
+}
+
+}  // namespace
+}  // namespace mpitune
