@@ -41,6 +41,13 @@ int64_t GroupControl::max(int64_t value) {
   return out;
 }
 
+int64_t GroupControl::sum(int64_t value) {
+  if (size_ == 1) return value;
+  int64_t out = value;
+  MPI_CHECK(MPI_Allreduce(&value, &out, 1, MPI_INT64_T, MPI_SUM, comm_));
+  return out;
+}
+
 std::string GroupControl::text_to_leader(const std::string& text, int from) {
   if (size_ == 1 || from == 0) return rank_ == 0 ? text : std::string();
   constexpr int kTag = 7002;

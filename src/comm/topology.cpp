@@ -53,6 +53,8 @@ GroupComms::GroupComms(MPI_Comm world, int group_size) : world_(world) {
 
   MPI_CHECK(MPI_Comm_dup(world, &control_));
   MPI_CHECK(MPI_Comm_set_errhandler(control_, MPI_ERRORS_RETURN));
+  MPI_CHECK(MPI_Comm_dup(world, &transfer_));
+  MPI_CHECK(MPI_Comm_set_errhandler(transfer_, MPI_ERRORS_RETURN));
 
   char name[MPI_MAX_PROCESSOR_NAME];
   int len = 0;
@@ -68,6 +70,7 @@ GroupComms::~GroupComms() {
   if (group_ != MPI_COMM_NULL) MPI_Comm_free(&group_);
   if (node_ != MPI_COMM_NULL) MPI_Comm_free(&node_);
   if (control_ != MPI_COMM_NULL) MPI_Comm_free(&control_);
+  if (transfer_ != MPI_COMM_NULL) MPI_Comm_free(&transfer_);
 }
 
 }  // namespace mpitune

@@ -22,7 +22,19 @@ bool is_better(Mode mode, double a, double b) {
   return mode == Mode::Min ? a < b : a > b;
 }
 
+bool is_terminal(TrialStatus s) {
+  return s == TrialStatus::Completed || s == TrialStatus::Stopped || s == TrialStatus::Failed;
+}
+
+void append(std::vector<Outgoing>& out, std::vector<Outgoing> more) {
+  out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+}
+
 }  // namespace
+
+std::string trial_checkpoint_dir(const std::string& root, TrialId id) {
+  return root + "/trial-" + std::to_string(id);
+}
 
 CoordinatorCore::CoordinatorCore(const CoordinatorOptions& opts, Scheduler& scheduler,
                                  Searcher& searcher, ResultStore& store)
@@ -42,6 +54,8 @@ std::vector<Outgoing> CoordinatorCore::handle(int group, const Message& m, doubl
           [&](const ReportMsg& r) { return on_report(group, r, now); },
           [&](const SegmentDoneMsg& d) { return on_segment_done(group, d, now); },
           [&](const TrialFailedMsg& f) { return on_trial_failed(group, f, now); },
+          [&](const CheckpointDoneMsg& c) { return on_checkpoint_done(group, c, now); },
+          [&](const StateReceivedMsg& r) { return on_state_received(group, r, now); },
           [&](const auto& other) -> std::vector<Outgoing> {
             throw InfraError(std::string("coordinator received unexpected ") + message_name(Message(other)));
           },
@@ -69,18 +83,32 @@ SegmentMsg CoordinatorCore::segment_for(TrialId id, int64_t start, int64_t stop,
   s.start = start;
   s.stop = stop;
   s.max_steps = scheduler_.max_steps();
-  s.seed = seeds_.at(id);
+  s.seed = state_.at(id).seed;
   s.init = init;
   return s;
 }
 
+void CoordinatorCore::set_busy(int group, TrialId id, int64_t until, double now) {
+  GroupInfo& g = groups_[group];
+  g = GroupInfo{};
+  g.state = GroupState::Busy;
+  g.trial = id;
+  g.segment_start = now;
+  g.until = until;
+  TrialRecord& t = trials_.at(id);
+  t.status = TrialStatus::Running;
+  t.group = group;
+  store_.upsert_trial(t);
+}
+
 std::vector<Outgoing> CoordinatorCore::assign(int group, double now) {
   std::vector<Outgoing> out;
-  GroupInfo& g = groups_[group];
-  if (g.state != GroupState::Idle) return out;
-  for (;;) {
+  if (groups_[group].state != GroupState::Idle) return out;
+  // Once the budget is spent or a stop was asked for, nothing new starts and nothing resumes.
+  while (!stopping_ && !budget_spent_) {
     const bool may_start = can_start_new();
     const Assignment a = scheduler_.next(may_start);
+    apply_other_decisions(now);
     if (a.kind == Assignment::Kind::NewTrial && may_start) {
       const TrialId id = next_trial_;
       auto hp = searcher_.suggest(id, a.budget);
@@ -89,58 +117,143 @@ std::vector<Outgoing> CoordinatorCore::assign(int group, double now) {
         continue;  // ask the scheduler again, now without new trials
       }
       ++next_trial_;
-      seeds_[id] = derive_seed(opts_.seed, "trial", static_cast<uint64_t>(id));
+      state_[id].seed = derive_seed(opts_.seed, "trial", static_cast<uint64_t>(id));
       TrialRecord t;
       t.id = id;
-      t.group = group;
-      t.status = TrialStatus::Running;
       t.hparams = *hp;
       t.start_time = now;
       trials_[id] = t;
       const int64_t until = scheduler_.on_trial_start(id, *hp, a);
-      store_.upsert_trial(trials_[id]);
+      apply_other_decisions(now);
+      set_busy(group, id, until, now);
       Decision d = Decision::cont(until, "new trial: " + hp->to_string());
       d.bracket = a.bracket;
       record_decision(id, 0, "start", d, now);
-      g = GroupInfo{GroupState::Busy, id, now};
       out.push_back({group, segment_for(id, 0, until, SegmentInit::Fresh)});
       return out;
     }
     if (a.kind == Assignment::Kind::Resume) {
-      TrialRecord& t = trials_.at(a.trial);
-      t.status = TrialStatus::Running;
-      t.group = group;
-      store_.upsert_trial(t);
+      TrialState& ts = state_.at(a.trial);
+      if (ts.clone_source >= 0) {  // a deferred (synchronous PBT) clone
+        const TrialId source = ts.clone_source;
+        ts.clone_source = -1;
+        return start_clone(group, a.trial, source, a.until, now);
+      }
+      const TrialRecord& t = trials_.at(a.trial);
       Decision d = Decision::cont(a.until, "resume from step " + std::to_string(t.last_step));
+      d.bracket = a.bracket;
       record_decision(a.trial, t.last_step, "resume", d, now);
-      g = GroupInfo{GroupState::Busy, a.trial, now};
-      out.push_back({group, segment_for(a.trial, t.last_step, a.until, SegmentInit::Resume)});
-      return out;
+      SegmentMsg seg = segment_for(a.trial, t.last_step, a.until, SegmentInit::Resume);
+      return start_from_checkpoint(group, a.trial, seg, now);
     }
-    // Wait, Done, or a NewTrial we may not start: the group stays idle for now.
-    break;
+    break;  // Wait, Done, or a NewTrial we may not start: the group stays idle for now.
   }
-  // Nothing running anywhere and nothing to assign: the experiment is over.
-  bool anyone_busy = false;
-  for (const auto& gi : groups_) anyone_busy |= gi.state == GroupState::Busy || gi.state == GroupState::Starting;
-  if (!anyone_busy) {
-    for (size_t i = 0; i < groups_.size(); ++i) {
-      if (groups_[i].state == GroupState::Shut) continue;
-      groups_[i].state = GroupState::Shut;
-      out.push_back({static_cast<int>(i), ShutdownMsg{stopping_ ? stop_why_ : "experiment finished"}});
-    }
+  append(out, maybe_shutdown());
+  return out;
+}
+
+// Nothing running, saving or about to run anywhere, and nothing to assign: the end.
+std::vector<Outgoing> CoordinatorCore::maybe_shutdown() {
+  std::vector<Outgoing> out;
+  for (const auto& gi : groups_)
+    if (gi.state != GroupState::Idle && gi.state != GroupState::Shut) return out;
+  for (size_t i = 0; i < groups_.size(); ++i) {
+    if (groups_[i].state == GroupState::Shut) continue;
+    groups_[i].state = GroupState::Shut;
+    out.push_back({static_cast<int>(i), ShutdownMsg{stopping_ ? stop_why_ : "experiment finished"}});
   }
   return out;
 }
 
 std::vector<Outgoing> CoordinatorCore::assign_idle_groups(double now) {
   std::vector<Outgoing> out;
-  for (size_t i = 0; i < groups_.size(); ++i) {
-    if (groups_[i].state != GroupState::Idle) continue;
-    auto more = assign(static_cast<int>(i), now);
-    out.insert(out.end(), more.begin(), more.end());
-  }
+  for (size_t i = 0; i < groups_.size(); ++i)
+    if (groups_[i].state == GroupState::Idle) append(out, assign(static_cast<int>(i), now));
   return out;
+}
+
+std::vector<Outgoing> CoordinatorCore::start_from_checkpoint(int group, TrialId ckpt_of, SegmentMsg seg, double now) {
+  const TrialState& src = state_.at(ckpt_of);
+  MPITUNE_CHECK(src.checkpoint_ready || src.saving,
+                "trial " + std::to_string(ckpt_of) + " has no checkpoint to start from");
+  seg.checkpoint = src.checkpoint;
+  set_busy(group, seg.trial, seg.stop, now);
+  if (src.checkpoint_ready) return {{group, std::move(seg)}};
+  // The checkpoint is still being written: the group waits for it.
+  GroupInfo& g = groups_[group];
+  g.state = GroupState::Reserved;
+  g.waits_for = ckpt_of;
+  g.pending = std::move(seg);
+  return {};
+}
+
+std::vector<Outgoing> CoordinatorCore::start_clone(int group, TrialId trial, TrialId source, int64_t until,
+                                                   double now) {
+  TrialRecord& t = trials_.at(trial);
+  const TrialRecord& src = trials_.at(source);
+  t.parent = source;
+  const int64_t from_step = src.last_step;
+  Decision d = Decision::cont(until, "copy the state of trial " + std::to_string(source) + " at step " +
+                                         std::to_string(from_step) + ", then " + t.hparams.to_string());
+  record_decision(trial, from_step, "clone", d, now);
+
+  // The source is training on a group: its ranks send their state straight to ours.
+  for (size_t h = 0; h < groups_.size(); ++h) {
+    const GroupInfo& gh = groups_[h];
+    if (gh.state == GroupState::Busy && gh.trial == source) {
+      SegmentMsg seg = segment_for(trial, from_step, until, SegmentInit::Clone);
+      seg.source_trial = source;
+      seg.source_group = static_cast<int>(h);
+      set_busy(group, trial, until, now);
+      return {{static_cast<int>(h), SendStateMsg{source, group, trial}}, {group, std::move(seg)}};
+    }
+  }
+  // The source is paused: load its checkpoint (now, or once it is written).
+  const TrialState& ss = state_.at(source);
+  if (src.status == TrialStatus::Paused && (ss.checkpoint_ready || ss.saving)) {
+    SegmentMsg seg = segment_for(trial, from_step, until, SegmentInit::Resume);
+    seg.source_trial = source;
+    return start_from_checkpoint(group, source, std::move(seg), now);
+  }
+  // The source's state is gone (it finished meanwhile): explore only, from our own state.
+  const int64_t own = t.last_step;
+  const int64_t own_until = std::min(scheduler_.max_steps(), own + (until - from_step));
+  record_decision(trial, own, "continue",
+                  Decision::cont(own_until, "source trial " + std::to_string(source) +
+                                                " is no longer held anywhere: explore only"),
+                  now);
+  const bool held_here = groups_[group].trial == trial;
+  SegmentMsg seg = segment_for(trial, own, own_until, held_here ? SegmentInit::Continue : SegmentInit::Resume);
+  if (held_here) {
+    set_busy(group, trial, own_until, now);
+    return {{group, std::move(seg)}};
+  }
+  return start_from_checkpoint(group, trial, std::move(seg), now);
+}
+
+void CoordinatorCore::apply_other_decisions(double now) {
+  for (const TrialDecision& td : scheduler_.take_decisions()) {
+    TrialRecord& t = trials_.at(td.trial);
+    const Decision& d = td.decision;
+    switch (d.action) {
+      case Action::Stop:
+        record_decision(td.trial, t.last_step, "stop", d, now);
+        end_trial(td.trial, TrialStatus::Stopped, d.reason, now);
+        break;
+      case Action::Clone:
+        MPITUNE_CHECK(d.until == 0, "a Clone from take_decisions() must be deferred (until = 0)");
+        t.hparams = d.hparams;
+        state_.at(td.trial).clone_source = d.source;
+        store_.upsert_trial(t);
+        record_decision(td.trial, t.last_step, "clone",
+                        Decision::make(Action::Clone, "at resume: copy trial " + std::to_string(d.source) +
+                                                          ", then " + d.hparams.to_string()),
+                        now);
+        break;
+      default:
+        throw InfraError(std::string("unexpected '") + action_name(d.action) + "' decision about a paused trial");
+    }
+  }
 }
 
 void CoordinatorCore::record_metric(TrialId id, int64_t step, const ReportMetrics& m, double now) {
@@ -157,7 +270,7 @@ void CoordinatorCore::record_metric(TrialId id, int64_t step, const ReportMetric
   store_.append_metric(r);
 
   TrialRecord& t = trials_.at(id);
-  t.last_step = std::max(t.last_step, step);
+  t.last_step = step;
   const double v = metric_of(m);
   if (std::isfinite(v)) {
     t.last_metric = v;
@@ -189,11 +302,25 @@ void CoordinatorCore::end_trial(TrialId id, TrialStatus status, const std::strin
   t.end_time = now;
   t.reason = reason;
   store_.upsert_trial(t);
+  // It can never resume: its checkpoint goes (once written, if a write is still under way).
+  TrialState& ts = state_.at(id);
+  if (ts.checkpoint_ready) {
+    deletions_.push_back(ts.checkpoint);
+    ts.checkpoint_ready = false;
+  }
 }
 
-void CoordinatorCore::add_segment_time(int group, TrialId id, double seconds) {
-  trials_.at(id).device_seconds += seconds * opts_.group_size;
-  (void)group;
+std::vector<std::string> CoordinatorCore::take_deletions() {
+  // A folder a Reserved group is about to load (a clone of a trial that just ended) must stay
+  // until that group has loaded it; such folders are deleted at the end instead.
+  std::vector<std::string> out;
+  for (auto& dir : deletions_) {
+    bool needed = false;
+    for (const auto& g : groups_) needed |= g.state == GroupState::Reserved && g.pending.checkpoint == dir;
+    if (!needed) out.push_back(std::move(dir));
+  }
+  deletions_.clear();
+  return out;
 }
 
 std::vector<Outgoing> CoordinatorCore::on_report(int group, const ReportMsg& r, double now) {
@@ -204,6 +331,7 @@ std::vector<Outgoing> CoordinatorCore::on_report(int group, const ReportMsg& r, 
   const double v = metric_of(r.metrics);
   if (std::isnan(v) || stop_reasons_.count(r.trial)) return out;
   const Decision d = scheduler_.on_report(r.trial, r.step, loss_of(v));
+  apply_other_decisions(now);
   if (d.action == Action::Stop) {
     stop_reasons_[r.trial] = d.reason;
     record_decision(r.trial, r.step, "stop", d, now);
@@ -220,80 +348,165 @@ std::vector<Outgoing> CoordinatorCore::on_segment_done(int group, const SegmentD
                     " it was not running");
   const TrialId id = m.trial;
   record_metric(id, m.step, m.metrics, now);
-  add_segment_time(group, id, m.seconds);
-  g.state = GroupState::Idle;
+  TrialRecord& t = trials_.at(id);
+  t.device_seconds += m.seconds * opts_.group_size;
+  g.state = GroupState::Idle;  // it still holds the trial's state until its next order
 
   auto stopped = stop_reasons_.find(id);
   if (m.interrupted || stopped != stop_reasons_.end()) {
     const std::string why = stopped != stop_reasons_.end() ? stopped->second : "stopped";
     stop_reasons_.erase(id);
     scheduler_.on_trial_failed(id);
+    apply_other_decisions(now);
     end_trial(id, TrialStatus::Stopped, why, now);
-    auto more = assign(group, now);
-    out.insert(out.end(), more.begin(), more.end());
+    append(out, assign(group, now));
+    append(out, assign_idle_groups(now));
     return out;
   }
 
   const double loss = loss_of(metric_of(m.metrics));
-  searcher_.observe(id, trials_.at(id).hparams, static_cast<double>(m.step), loss);
+  searcher_.observe(id, t.hparams, static_cast<double>(m.step), loss);
   const Decision d = scheduler_.on_segment_end(id, m.step, loss);
-  TrialRecord& t = trials_.at(id);
-  switch (d.action) {
-    case Action::Continue:
-      if (stopping_ || budget_spent_) {
-        Decision s = Decision::make(Action::Stop, stopping_ ? stop_why_ : "time budget reached");
-        record_decision(id, m.step, "stop", s, now);
-        scheduler_.on_trial_failed(id);
-        end_trial(id, TrialStatus::Stopped, s.reason, now);
+  apply_other_decisions(now);
+  const bool winding_down = stopping_ || budget_spent_;
+  if (winding_down && d.action != Action::Complete && d.action != Action::Stop) {
+    // No more training once the budget is spent or a stop was asked for.
+    Decision s = Decision::make(Action::Stop, stopping_ ? stop_why_ : "time budget reached");
+    record_decision(id, m.step, "stop", s, now);
+    scheduler_.on_trial_failed(id);
+    apply_other_decisions(now);
+    end_trial(id, TrialStatus::Stopped, s.reason, now);
+  } else {
+    switch (d.action) {
+      case Action::Continue:
+        record_decision(id, m.step, "continue", d, now);
+        set_busy(group, id, d.until, now);
+        out.push_back({group, segment_for(id, m.step, d.until, SegmentInit::Continue)});
+        return out;
+      case Action::Stop:
+        record_decision(id, m.step, "stop", d, now);
+        end_trial(id, TrialStatus::Stopped, d.reason, now);
         break;
+      case Action::Complete:
+        record_decision(id, m.step, "complete", d, now);
+        end_trial(id, TrialStatus::Completed, d.reason.empty() ? "reached max_t" : d.reason, now);
+        break;
+      case Action::Pause: {
+        record_decision(id, m.step, "pause", d, now);
+        t.status = TrialStatus::Paused;
+        store_.upsert_trial(t);
+        TrialState& ts = state_.at(id);
+        ts.checkpoint = trial_checkpoint_dir(opts_.checkpoint_root, id);
+        ts.saving = true;
+        ts.checkpoint_ready = false;
+        g.state = GroupState::Saving;
+        g.trial = id;
+        out.push_back({group, CheckpointMsg{id, ts.checkpoint}});
+        append(out, assign_idle_groups(now));
+        return out;
       }
-      record_decision(id, m.step, "continue", d, now);
-      store_.upsert_trial(t);
-      g = GroupInfo{GroupState::Busy, id, now};
-      out.push_back({group, segment_for(id, m.step, d.until, SegmentInit::Continue)});
-      return out;
-    case Action::Stop:
-      record_decision(id, m.step, "stop", d, now);
-      end_trial(id, TrialStatus::Stopped, d.reason, now);
-      break;
-    case Action::Complete:
-      record_decision(id, m.step, "complete", d, now);
-      end_trial(id, TrialStatus::Completed, d.reason.empty() ? "reached max_t" : d.reason, now);
-      break;
-    case Action::Pause:
-      record_decision(id, m.step, "pause", d, now);
-      t.status = TrialStatus::Paused;
-      store_.upsert_trial(t);
-      break;
-    case Action::Clone:
-      throw InfraError("Clone decisions need PBT support in the coordinator (not built yet)");
+      case Action::Clone:
+        t.hparams = d.hparams;
+        store_.upsert_trial(t);
+        append(out, start_clone(group, id, d.source, d.until, now));
+        append(out, assign_idle_groups(now));
+        return out;
+    }
   }
-  auto more = assign(group, now);
-  out.insert(out.end(), more.begin(), more.end());
+  append(out, assign(group, now));
   // A finished trial may unblock groups that were waiting (synchronous schedulers).
-  auto others = assign_idle_groups(now);
-  out.insert(out.end(), others.begin(), others.end());
+  append(out, assign_idle_groups(now));
   return out;
+}
+
+std::vector<Outgoing> CoordinatorCore::on_checkpoint_done(int group, const CheckpointDoneMsg& c, double now) {
+  std::vector<Outgoing> out;
+  GroupInfo& g = groups_[group];
+  MPITUNE_CHECK(g.state == GroupState::Saving && g.trial == c.trial,
+                "group " + std::to_string(group) + " checkpointed trial " + std::to_string(c.trial) +
+                    " it was not asked to");
+  g.state = GroupState::Idle;
+  g.trial = -1;
+  TrialState& ts = state_.at(c.trial);
+  ts.saving = false;
+  ts.checkpoint_ready = true;
+  trials_.at(c.trial).device_seconds += c.seconds * opts_.group_size;
+  // Stopped while it was being written (e.g. it lost its rung): no one will need it.
+  if (is_terminal(trials_.at(c.trial).status)) {
+    deletions_.push_back(ts.checkpoint);
+    ts.checkpoint_ready = false;
+  }
+  // Groups that were waiting for this checkpoint start now.
+  for (size_t h = 0; h < groups_.size(); ++h) {
+    GroupInfo& gh = groups_[h];
+    if (gh.state != GroupState::Reserved || gh.waits_for != c.trial) continue;
+    gh.state = GroupState::Busy;
+    gh.waits_for = -1;
+    out.push_back({static_cast<int>(h), std::move(gh.pending)});
+    gh.pending = SegmentMsg{};
+  }
+  append(out, assign(group, now));
+  append(out, assign_idle_groups(now));
+  return out;
+}
+
+std::vector<Outgoing> CoordinatorCore::on_state_received(int group, const StateReceivedMsg& r, double now) {
+  TransferRecord rec;
+  rec.time = now;
+  rec.source_trial = r.source_trial;
+  rec.source_group = r.source_group;
+  rec.target_trial = r.trial;
+  rec.target_group = group;
+  rec.step = r.step;
+  rec.bytes = r.bytes;
+  rec.seconds = r.seconds;
+  rec.new_hparams = trials_.at(r.trial).hparams.to_string();
+  rec.old_hparams = r.ok ? trials_.at(r.source_trial).hparams.to_string() : "";
+  if (r.ok) {
+    store_.append_transfer(rec);
+    trials_.at(r.trial).last_step = r.step;
+  } else {
+    trials_.at(r.trial).parent = -1;
+    store_.upsert_trial(trials_.at(r.trial));
+    record_decision(r.trial, r.step, "continue",
+                    Decision::make(Action::Continue, "clone failed (" + r.reason + "): explore only"), now);
+  }
+  return {};
 }
 
 std::vector<Outgoing> CoordinatorCore::on_trial_failed(int group, const TrialFailedMsg& f, double now) {
   GroupInfo& g = groups_[group];
-  MPITUNE_CHECK(g.state == GroupState::Busy && g.trial == f.trial,
+  MPITUNE_CHECK((g.state == GroupState::Busy || g.state == GroupState::Saving) && g.trial == f.trial,
                 "group " + std::to_string(group) + " reported a failure of trial " + std::to_string(f.trial) +
                     " it was not running");
   const TrialId id = f.trial;
-  add_segment_time(group, id, f.seconds);
+  const int64_t target = g.until;
   TrialRecord& t = trials_.at(id);
+  t.device_seconds += f.seconds * opts_.group_size;
   t.last_step = std::max(t.last_step, f.step);
   g.state = GroupState::Idle;
+  g.trial = -1;
+  state_.at(id).saving = false;
   stop_reasons_.erase(id);
   scheduler_.on_trial_failed(id);
-  searcher_.observe(id, t.hparams, static_cast<double>(f.step), std::numeric_limits<double>::infinity());
+  apply_other_decisions(now);
+  // BOHB models per budget: a failure counts against the budget the segment was going for.
+  searcher_.observe(id, t.hparams, static_cast<double>(std::max(target, f.step)),
+                    std::numeric_limits<double>::infinity());
   record_decision(id, f.step, "fail", Decision::make(Action::Stop, f.reason), now);
   end_trial(id, TrialStatus::Failed, f.reason, now);
+  // Groups waiting for this trial's checkpoint will not get it: they go back to the pool.
+  for (auto& gh : groups_) {
+    if (gh.state != GroupState::Reserved || gh.waits_for != id) continue;
+    const TrialId waiting = gh.pending.trial;
+    gh = GroupInfo{};
+    gh.state = GroupState::Idle;
+    scheduler_.on_trial_failed(waiting);
+    apply_other_decisions(now);
+    end_trial(waiting, TrialStatus::Failed, "the checkpoint it needed failed: " + f.reason, now);
+  }
   auto out = assign(group, now);
-  auto others = assign_idle_groups(now);
-  out.insert(out.end(), others.begin(), others.end());
+  append(out, assign_idle_groups(now));
   return out;
 }
 
@@ -307,8 +520,7 @@ std::vector<Outgoing> CoordinatorCore::tick(double now) {
       stop_reasons_[g.trial] = "time budget reached";
       out.push_back({static_cast<int>(i), StopTrialMsg{g.trial, "time budget reached"}});
     }
-    auto more = assign_idle_groups(now);
-    out.insert(out.end(), more.begin(), more.end());
+    append(out, maybe_shutdown());
   }
   return out;
 }
@@ -324,8 +536,8 @@ std::vector<Outgoing> CoordinatorCore::request_stop(double now, const std::strin
     stop_reasons_[g.trial] = why;
     out.push_back({static_cast<int>(i), StopTrialMsg{g.trial, why}});
   }
-  auto more = assign_idle_groups(now);
-  out.insert(out.end(), more.begin(), more.end());
+  append(out, maybe_shutdown());
+  (void)now;
   return out;
 }
 
@@ -372,10 +584,17 @@ void CoordinatorCore::write_summary(const std::string& status, double now) {
 }
 
 void CoordinatorCore::finish(double now) {
-  // Trials still marked running (an abnormal end) are closed as stopped so the file is consistent.
-  for (auto& [id, t] : trials_)
+  // Trials still marked running (an abnormal end) are closed as stopped so the file is
+  // consistent. Paused trials keep their checkpoints when the job was interrupted (a later run
+  // may resume them); after a normal end or a spent budget they cannot resume: stopped.
+  for (auto& [id, t] : trials_) {
     if (t.status == TrialStatus::Running || t.status == TrialStatus::Pending)
       end_trial(id, TrialStatus::Stopped, stopping_ ? stop_why_ : "experiment ended", now);
+    else if (t.status == TrialStatus::Paused && !stopping_)
+      end_trial(id, TrialStatus::Stopped, budget_spent_ ? "time budget reached" : "experiment ended", now);
+  }
+  for (auto& [id, ts] : state_)
+    if (ts.checkpoint_ready && is_terminal(trials_.at(id).status)) deletions_.push_back(ts.checkpoint);
   write_summary(stopping_ ? "interrupted" : "finished", now);
   store_.flush();
 }

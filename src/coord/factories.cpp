@@ -2,6 +2,8 @@
 
 #include "mpitune/core/error.hpp"
 #include "mpitune/core/rng.hpp"
+#include "mpitune/sched/hyperband.hpp"
+#include "mpitune/sched/pbt.hpp"
 
 namespace mpitune {
 
@@ -16,14 +18,44 @@ std::unique_ptr<Scheduler> make_scheduler(const ExperimentConfig& cfg) {
     o.rule = s.asha_rule == "percentile" ? AshaOptions::Rule::Percentile : AshaOptions::Rule::TopK;
     return make_asha_scheduler(o);
   }
-  throw ConfigError("scheduler.type", "'" + s.type + "' is not built in this version", "use asha or fifo");
+  if (s.type == "hyperband") {
+    HyperbandOptions o;
+    o.min_t = s.min_t;
+    o.max_t = s.max_t;
+    o.reduction_factor = s.reduction_factor;
+    o.iterations = s.iterations;
+    return make_hyperband_scheduler(o);
+  }
+  if (s.type == "pbt") {
+    PbtOptions o;
+    o.population = s.population;
+    o.perturbation_interval = s.perturbation_interval;
+    o.max_t = s.max_t;
+    o.quantile_fraction = s.quantile_fraction;
+    o.resample_probability = s.resample_probability;
+    o.perturbation_factors = s.perturbation_factors;
+    o.burn_in = s.burn_in;
+    o.synchronous = s.synchronous;
+    return make_pbt_scheduler(cfg.space, derive_seed(cfg.experiment.seed, "scheduler"), o);
+  }
+  throw ConfigError("scheduler.type", "'" + s.type + "' is unknown", "use asha, fifo, hyperband or pbt");
 }
 
 std::unique_ptr<Searcher> make_searcher(const ExperimentConfig& cfg) {
   const uint64_t seed = derive_seed(cfg.experiment.seed, "searcher");
   if (cfg.search.type == "grid") return make_grid_searcher(cfg.space, seed);
   if (cfg.search.type == "random") return make_random_searcher(cfg.space, seed);
-  throw ConfigError("search.type", "'" + cfg.search.type + "' is not built in this version", "use random or grid");
+  if (cfg.search.type == "bohb") {
+    BohbOptions o;
+    o.min_points_in_model = cfg.search.min_points_in_model;
+    o.top_n_percent = cfg.search.top_n_percent;
+    o.num_samples = cfg.search.num_samples;
+    o.random_fraction = cfg.search.random_fraction;
+    o.bandwidth_factor = cfg.search.bandwidth_factor;
+    o.min_bandwidth = cfg.search.min_bandwidth;
+    return make_bohb_searcher(cfg.space, seed, o);
+  }
+  throw ConfigError("search.type", "'" + cfg.search.type + "' is unknown", "use random, grid or bohb");
 }
 
 std::string method_name(const ExperimentConfig& cfg) { return cfg.scheduler.type + "+" + cfg.search.type; }

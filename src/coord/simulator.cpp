@@ -1,6 +1,11 @@
 #include "mpitune/coord/simulator.hpp"
 
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
 #include <limits>
 
 #include "mpitune/coord/factories.hpp"
@@ -9,15 +14,39 @@
 namespace mpitune {
 namespace {
 
+constexpr double kNever = std::numeric_limits<double>::infinity();
+
+// One virtual group: it trains step by step, or answers a checkpoint at once (writing one
+// costs no virtual time).
 struct VirtualGroup {
   std::unique_ptr<Trainable> trainable;
-  bool busy = false;
+  enum class State { Idle, Training, Answering } state = State::Idle;
   SegmentMsg seg;
-  double next_time = 0;      // when the step in progress finishes
+  Message answer;            // Answering: what it sends at next_time
+  double next_time = kNever; // when its step in progress ends, or its answer goes out
   double segment_start = 0;
   bool stop_requested = false;
   int64_t steps_since_log = 0;
   double loss_sum = 0;
+};
+
+// A temporary folder for the checkpoints of a simulation, removed at the end.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/mpitune-sim-XXXXXX";
+    if (!mkdtemp(tmpl.data())) throw InfraError("cannot create a temporary folder for the simulation");
+    path_ = tmpl;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
 };
 
 }  // namespace
@@ -28,6 +57,7 @@ SimulationResult simulate(const SimulationSetup& setup) {
   auto scheduler = make_scheduler(cfg);
   auto searcher = make_searcher(cfg);
   MemoryStore store;
+  ScratchDir scratch;
 
   CoordinatorOptions o;
   o.num_groups = setup.num_groups;
@@ -39,10 +69,12 @@ SimulationResult simulate(const SimulationSetup& setup) {
   o.mode = cfg.experiment.mode;
   o.metric = cfg.experiment.metric;
   o.start_time = 0;
+  o.checkpoint_root = scratch.path();
   ExperimentInfo info;
   info.name = cfg.experiment.name;
   info.scheduler = cfg.scheduler.type;
   info.searcher = cfg.search.type;
+  info.trainable = cfg.experiment.trainable;
   info.metric = cfg.experiment.metric;
   info.mode = cfg.experiment.mode == Mode::Min ? "min" : "max";
   info.world_size = o.world_size;
@@ -59,39 +91,110 @@ SimulationResult simulate(const SimulationSetup& setup) {
 
   double now = 0;
   SimulationResult result;
-  auto apply = [&](const std::vector<Outgoing>& outs) {
+  auto answer = [&](VirtualGroup& g, Message m) {
+    g.state = VirtualGroup::State::Answering;
+    g.answer = std::move(m);
+    g.next_time = now;
+  };
+  auto begin_training = [&](VirtualGroup& g, const SegmentMsg& seg) {
+    g.state = VirtualGroup::State::Training;
+    g.seg = seg;
+    g.segment_start = now;
+    g.stop_requested = false;
+    g.steps_since_log = 0;
+    g.loss_sum = 0;
+    g.next_time = now + cost(seg.trial, g.trainable->step() + 1);
+  };
+  std::function<void(const std::vector<Outgoing>&)> apply;  // recursive: a clone's answer
+  apply = [&](const std::vector<Outgoing>& outs) {
     for (const auto& out : outs) {
       VirtualGroup& g = groups[out.group];
       if (auto* seg = std::get_if<SegmentMsg>(&out.message)) {
-        if (seg->init == SegmentInit::Fresh) {
-          g.trainable->release();
-          g.trainable->start(seg->trial, seg->hparams, seg->seed, seg->max_steps);
-        } else if (seg->init != SegmentInit::Continue) {
-          throw InfraError("the simulator does not support segment init " + std::string(segment_init_name(seg->init)));
+        std::string failure;
+        StateReceivedMsg received;
+        try {
+          switch (seg->init) {
+            case SegmentInit::Fresh:
+              g.trainable->release();
+              g.trainable->start(seg->trial, seg->hparams, seg->seed, seg->max_steps);
+              break;
+            case SegmentInit::Continue:
+              g.trainable->update_hparams(seg->hparams);
+              break;
+            case SegmentInit::Resume:
+              g.trainable->release();
+              g.trainable->load_checkpoint(seg->checkpoint, seg->trial, seg->hparams);
+              if (seg->source_trial >= 0)
+                received = StateReceivedMsg{out.group, seg->trial, seg->source_trial, -1, g.trainable->step(), 0, 0,
+                                            true, ""};
+              break;
+            case SegmentInit::Clone: {
+              // The source's state as it is now (the source group serves it at once).
+              VirtualGroup& src = groups.at(seg->source_group);
+              const auto bytes = src.trainable->save_state();
+              g.trainable->release();
+              g.trainable->load_state(bytes, seg->trial, seg->hparams);
+              received = StateReceivedMsg{out.group, seg->trial, seg->source_trial, seg->source_group,
+                                          g.trainable->step(), static_cast<int64_t>(bytes.size()), 0, true, ""};
+              break;
+            }
+          }
+        } catch (const std::exception& e) {
+          failure = e.what();
         }
-        g.busy = true;
-        g.seg = *seg;
-        g.segment_start = now;
-        g.stop_requested = false;
-        g.next_time = now + cost(seg->trial, g.trainable->step() + 1);
+        if (!failure.empty()) {
+          answer(g, TrialFailedMsg{out.group, seg->trial, seg->start, failure, 0});
+          continue;
+        }
+        SegmentMsg effective = *seg;
+        if (seg->init == SegmentInit::Clone)  // a newer state shifts the segment's end
+          effective.stop = std::min(seg->max_steps, seg->stop + g.trainable->step() - seg->start);
+        begin_training(g, effective);
+        if (received.trial >= 0) apply(core.handle(out.group, received, now));
       } else if (auto* stop = std::get_if<StopTrialMsg>(&out.message)) {
-        if (g.busy && g.seg.trial == stop->trial) g.stop_requested = true;
+        if (g.state == VirtualGroup::State::Training && g.seg.trial == stop->trial) g.stop_requested = true;
+      } else if (auto* ckpt = std::get_if<CheckpointMsg>(&out.message)) {
+        const int64_t step = g.trainable->step();
+        try {
+          g.trainable->save_checkpoint(ckpt->dir);
+          g.trainable->release();
+          answer(g, CheckpointDoneMsg{out.group, ckpt->trial, step, 0});
+        } catch (const std::exception& e) {
+          g.trainable->release();
+          answer(g, TrialFailedMsg{out.group, ckpt->trial, step, std::string("checkpoint failed: ") + e.what(), 0});
+        }
+      } else if (std::holds_alternative<SendStateMsg>(out.message)) {
+        // Served when the target's Clone segment is applied (same virtual time).
       } else if (std::holds_alternative<ShutdownMsg>(out.message)) {
-        g.busy = false;
+        g.state = VirtualGroup::State::Idle;
+        g.next_time = kNever;
       }
+    }
+    for (const auto& dir : core.take_deletions()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
     }
   };
 
   for (int i = 0; i < setup.num_groups; ++i) apply(core.handle(i, ReadyMsg{i}, now));
   while (!core.done()) {
-    // The group whose step finishes first (ties: the lowest group, for determinism).
+    // The group whose event comes first (ties: the lowest group, for determinism).
     int next = -1;
     for (int i = 0; i < setup.num_groups; ++i)
-      if (groups[i].busy && (next < 0 || groups[i].next_time < groups[next].next_time)) next = i;
+      if (groups[i].state != VirtualGroup::State::Idle &&
+          (next < 0 || groups[i].next_time < groups[next].next_time))
+        next = i;
     MPITUNE_CHECK(next >= 0, "simulation stalled: no group is busy but the coordinator is not done");
     VirtualGroup& g = groups[next];
     now = g.next_time;
     apply(core.tick(now));
+    if (g.state == VirtualGroup::State::Answering) {
+      g.state = VirtualGroup::State::Idle;
+      g.next_time = kNever;
+      apply(core.handle(next, g.answer, now));
+      continue;
+    }
+    if (g.state != VirtualGroup::State::Training) continue;  // the tick shut it down
 
     const TrialId trial = g.seg.trial;
     StepResult r;
@@ -105,8 +208,9 @@ SimulationResult simulate(const SimulationSetup& setup) {
     ++result.steps;
     const int64_t step = g.trainable->step();
     if (!failure.empty()) {
-      g.busy = false;
       g.trainable->release();
+      g.state = VirtualGroup::State::Idle;
+      g.next_time = kNever;
       apply(core.handle(next, TrialFailedMsg{next, trial, step, failure, now - g.segment_start}, now));
       continue;
     }
@@ -120,7 +224,8 @@ SimulationResult simulate(const SimulationSetup& setup) {
         g.loss_sum = 0, g.steps_since_log = 0;
         apply(core.handle(next, ReportMsg{next, trial, step, m}, now));
       }
-      if (g.busy && g.seg.trial == trial) g.next_time = now + cost(trial, step + 1);
+      if (g.state == VirtualGroup::State::Training && g.seg.trial == trial)
+        g.next_time = now + cost(trial, step + 1);
       continue;
     }
     SegmentDoneMsg done;
@@ -131,11 +236,12 @@ SimulationResult simulate(const SimulationSetup& setup) {
     done.metrics.eval_loss = g.stop_requested ? std::numeric_limits<double>::quiet_NaN() : g.trainable->evaluate();
     done.seconds = now - g.segment_start;
     done.interrupted = g.stop_requested;
-    g.loss_sum = 0, g.steps_since_log = 0;
-    g.busy = false;
+    g.state = VirtualGroup::State::Idle;
+    g.next_time = kNever;
     apply(core.handle(next, done, now));
   }
   core.finish(now);
+  apply({});  // the folders finish() released
   result.data = store.data();
   result.elapsed = now;
   return result;

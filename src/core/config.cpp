@@ -129,6 +129,25 @@ Setter int_list_field(std::vector<int64_t>& out) {
   };
 }
 
+// A comma-separated list of numbers, each > lo.
+Setter real_list_field(std::vector<double>& out, double lo) {
+  return [&out, lo](const std::string& field, const std::string& v) {
+    out.clear();
+    size_t pos = 0;
+    while (pos <= v.size()) {
+      const size_t comma = v.find(',', pos);
+      const std::string item = trim(v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+      const double d = parse_double(field, item);
+      if (d <= lo)
+        throw ConfigError(field, item + " is out of range", "every value must be above " + std::to_string(lo));
+      out.push_back(d);
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+    if (out.empty()) throw ConfigError(field, "is empty", "give at least one value, e.g. 0.8, 1.2");
+  };
+}
+
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 struct Tables {
@@ -167,15 +186,37 @@ Tables make_tables(ExperimentConfig& c) {
       {"time_budget_s", real_field(e.time_budget_s, 0, kInf)},
       {"status_interval_s", real_field(e.status_interval_s, 0, kInf, true)},
       {"deterministic", bool_field(e.deterministic)},
+      {"checkpoint_dir", [&e](const std::string& f, const std::string& v) {
+         if (v.empty()) throw ConfigError(f, "is empty", "give a folder such as {output}.ckpt");
+         e.checkpoint_dir = v;
+       }},
   };
-  t.sections["search"] = {{"type", choice_field(c.search.type, {"random", "grid"})}};
+  auto& se = c.search;
+  t.sections["search"] = {
+      {"type", choice_field(se.type, {"random", "grid", "bohb"})},
+      {"min_points_in_model", int_field(se.min_points_in_model, 0, 1000000)},
+      {"top_n_percent", int_field(se.top_n_percent, 1, 99)},
+      {"num_samples", int_field(se.num_samples, 1, 1000000)},
+      {"random_fraction", real_field(se.random_fraction, 0, 1)},
+      {"bandwidth_factor", real_field(se.bandwidth_factor, 0, 1000, true)},
+      {"min_bandwidth", real_field(se.min_bandwidth, 0, 1, true)},
+  };
   auto& s = c.scheduler;
   t.sections["scheduler"] = {
-      {"type", choice_field(s.type, {"asha", "fifo"})},
+      {"type", choice_field(s.type, {"asha", "fifo", "hyperband", "pbt"})},
       {"max_t", int_field(s.max_t, 1, 1000000000)},
       {"grace_period", int_field(s.grace_period, 1, 1000000000)},
       {"reduction_factor", real_field(s.reduction_factor, 1, 1000, true)},
       {"asha_rule", choice_field(s.asha_rule, {"topk", "percentile"})},
+      {"min_t", int_field(s.min_t, 1, 1000000000)},
+      {"iterations", int_field(s.iterations, 1, 100000)},
+      {"population", int_field(s.population, 2, 1000000)},
+      {"perturbation_interval", int_field(s.perturbation_interval, 1, 1000000000)},
+      {"quantile_fraction", real_field(s.quantile_fraction, 0, 0.5)},
+      {"resample_probability", real_field(s.resample_probability, 0, 1)},
+      {"perturbation_factors", real_list_field(s.perturbation_factors, 0)},
+      {"burn_in", int_field(s.burn_in, 0, 1000000000)},
+      {"synchronous", bool_field(s.synchronous)},
   };
   auto& m = c.model;
   t.sections["model"] = {
@@ -183,6 +224,7 @@ Tables make_tables(ExperimentConfig& c) {
       {"n_head", int_field(m.n_head, 1, 1024)},
       {"d_model", int_field(m.d_model, 1, 65536)},
       {"seq_len", int_field(m.seq_len, 2, 1 << 20)},
+      {"vocab_size", int_field(m.vocab_size, 2, 1 << 24)},
   };
   auto& d = c.data;
   t.sections["data"] = {
@@ -207,6 +249,7 @@ Tables make_tables(ExperimentConfig& c) {
       {"eval_interval", int_field(tr.eval_interval, 0, 1000000000)},
       {"log_interval", int_field(tr.log_interval, 1, 1000000000)},
       {"threads", int_field(tr.threads, 0, 4096)},
+      {"collectives", choice_field(tr.collectives, {"auto", "mpi", "nccl"})},
   };
   auto& sy = c.synthetic;
   t.sections["synthetic"] = {
@@ -259,6 +302,25 @@ void validate(const ExperimentConfig& c) {
                       std::to_string(c.scheduler.grace_period) + " exceeds max_t = " +
                           std::to_string(c.scheduler.max_t),
                       "make grace_period <= max_t");
+  if (c.scheduler.type == "hyperband" && c.scheduler.min_t > c.scheduler.max_t)
+    throw ConfigError("scheduler.min_t",
+                      std::to_string(c.scheduler.min_t) + " exceeds max_t = " + std::to_string(c.scheduler.max_t),
+                      "make min_t <= max_t");
+  if (c.scheduler.type == "pbt") {
+    if (c.experiment.deterministic)
+      throw ConfigError("experiment.deterministic", "is not supported with PBT (a clone copies whatever step its source has reached)",
+                        "set deterministic = false; PBT's own draws are still seeded");
+    if (c.search.type == "grid" || c.search.type == "bohb")
+      throw ConfigError("search.type", "PBT explores by perturbing its population, not with " + c.search.type,
+                        "use search.type = random with scheduler.type = pbt");
+    // A clone continues the source's weights: the model's shape cannot change between trials.
+    ExperimentConfig probe;
+    const auto model_keys = names_of(make_tables(probe).sections["model"]);
+    for (const auto& dom : c.space.domains())
+      if (std::find(model_keys.begin(), model_keys.end(), dom.name) != model_keys.end())
+        throw ConfigError("space." + dom.name, "PBT copies weights between trials, so the model shape cannot be tuned",
+                          "move " + dom.name + " to [model], or use asha/hyperband to tune it");
+  }
   if (c.space.size() == 0)
     throw ConfigError("space", "no hyperparameters to search",
                       "add a [space] section, e.g. lr = loguniform(1e-4, 1e-2)");
@@ -299,8 +361,10 @@ std::vector<std::string> gpt_tunable_names() {
   Tables t = make_tables(c);
   std::vector<std::string> out = names_of(t.sections["train"]);
   for (const auto& n : names_of(t.sections["model"])) out.push_back(n);
-  // Not tunable per trial: where it runs, how many threads it uses, how often it reports.
-  const std::vector<std::string> fixed{"device", "threads", "eval_interval", "log_interval"};
+  // Not tunable per trial: where it runs, how many threads it uses, how often it reports, the
+  // group's data plane and the embedding table (fixed by the tokenizer).
+  const std::vector<std::string> fixed{"device", "threads", "eval_interval", "log_interval", "collectives",
+                                       "vocab_size"};
   out.erase(std::remove_if(out.begin(), out.end(),
                            [&](const std::string& n) {
                              return std::find(fixed.begin(), fixed.end(), n) != fixed.end();
@@ -309,12 +373,16 @@ std::vector<std::string> gpt_tunable_names() {
   return out;
 }
 
-std::string ExperimentConfig::output_path() const {
-  std::string out = experiment.output;
-  const std::string tag = "{name}";
-  for (size_t p = out.find(tag); p != std::string::npos; p = out.find(tag))
-    out.replace(p, tag.size(), experiment.name);
-  return out;
+static std::string substitute(std::string text, const std::string& tag, const std::string& value) {
+  for (size_t p = text.find(tag); p != std::string::npos; p = text.find(tag, p + value.size()))
+    text.replace(p, tag.size(), value);
+  return text;
+}
+
+std::string ExperimentConfig::output_path() const { return substitute(experiment.output, "{name}", experiment.name); }
+
+std::string ExperimentConfig::checkpoint_root() const {
+  return substitute(substitute(experiment.checkpoint_dir, "{output}", output_path()), "{name}", experiment.name);
 }
 
 ExperimentConfig parse_config(const IniFile& ini) {

@@ -14,7 +14,7 @@ class FaultInjectingTrainable : public Trainable {
       : inner_(std::move(inner)), faults_(std::move(faults)) {}
 
   void start(int64_t trial, const HParams& hp, uint64_t seed, int64_t max_steps) override {
-    armed_ = std::find(faults_.fail_trials.begin(), faults_.fail_trials.end(), trial) != faults_.fail_trials.end();
+    arm(trial);
     inner_->start(trial, hp, seed, max_steps);
   }
   int64_t step() const override { return inner_->step(); }
@@ -31,10 +31,21 @@ class FaultInjectingTrainable : public Trainable {
   void release() override { inner_->release(); }
   void save_checkpoint(const std::string& dir) override { inner_->save_checkpoint(dir); }
   void load_checkpoint(const std::string& dir, int64_t trial, const HParams& hp) override {
+    arm(trial);
     inner_->load_checkpoint(dir, trial, hp);
   }
+  std::vector<uint8_t> save_state() override { return inner_->save_state(); }
+  void load_state(const std::vector<uint8_t>& bytes, int64_t trial, const HParams& hp) override {
+    arm(trial);
+    inner_->load_state(bytes, trial, hp);
+  }
+  void update_hparams(const HParams& hp) override { inner_->update_hparams(hp); }
 
  private:
+  void arm(int64_t trial) {
+    armed_ = std::find(faults_.fail_trials.begin(), faults_.fail_trials.end(), trial) != faults_.fail_trials.end();
+  }
+
   std::unique_ptr<Trainable> inner_;
   FaultOptions faults_;
   bool armed_ = false;

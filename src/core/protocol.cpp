@@ -123,7 +123,10 @@ const char* segment_init_name(SegmentInit i) {
 }
 
 const char* message_name(const Message& m) {
-  static const char* names[] = {"Ready", "Segment", "Report", "SegmentDone", "TrialFailed", "StopTrial", "Shutdown"};
+  static const char* names[] = {"Ready",      "Segment",  "Report",     "SegmentDone",    "TrialFailed",
+                                "StopTrial",  "Shutdown", "Checkpoint", "CheckpointDone", "SendState",
+                                "StateReceived"};
+  static_assert(sizeof(names) / sizeof(names[0]) == std::variant_size_v<Message>, "a name per message");
   return names[m.index()];
 }
 
@@ -148,6 +151,13 @@ std::vector<uint8_t> encode(const Message& m) {
                  },
                  [&](const StopTrialMsg& s) { w.i64(s.trial), w.str(s.reason); },
                  [&](const ShutdownMsg& s) { w.str(s.reason); },
+                 [&](const CheckpointMsg& c) { w.i64(c.trial), w.str(c.dir); },
+                 [&](const CheckpointDoneMsg& c) { w.i64(c.group), w.i64(c.trial), w.i64(c.step), w.f64(c.seconds); },
+                 [&](const SendStateMsg& c) { w.i64(c.trial), w.i64(c.target_group), w.i64(c.target_trial); },
+                 [&](const StateReceivedMsg& c) {
+                   w.i64(c.group), w.i64(c.trial), w.i64(c.source_trial), w.i64(c.source_group), w.i64(c.step);
+                   w.i64(c.bytes), w.f64(c.seconds), w.u8(c.ok ? 1 : 0), w.str(c.reason);
+                 },
              },
              m);
   return w.take();
@@ -201,6 +211,32 @@ Message decode(const uint8_t* data, size_t size) {
       break;
     }
     case 6: m = ShutdownMsg{r.str()}; break;
+    case 7: {
+      CheckpointMsg c;
+      c.trial = r.i64(), c.dir = r.str();
+      m = std::move(c);
+      break;
+    }
+    case 8: {
+      CheckpointDoneMsg c;
+      c.group = static_cast<int>(r.i64()), c.trial = r.i64(), c.step = r.i64(), c.seconds = r.f64();
+      m = c;
+      break;
+    }
+    case 9: {
+      SendStateMsg c;
+      c.trial = r.i64(), c.target_group = static_cast<int>(r.i64()), c.target_trial = r.i64();
+      m = c;
+      break;
+    }
+    case 10: {
+      StateReceivedMsg c;
+      c.group = static_cast<int>(r.i64()), c.trial = r.i64(), c.source_trial = r.i64();
+      c.source_group = static_cast<int>(r.i64()), c.step = r.i64(), c.bytes = r.i64(), c.seconds = r.f64();
+      c.ok = r.u8() != 0, c.reason = r.str();
+      m = std::move(c);
+      break;
+    }
     default: throw InfraError("protocol: unknown message type " + std::to_string(type));
   }
   r.expect_end();

@@ -12,4 +12,16 @@ void Trainable::load_checkpoint(const std::string&, int64_t, const HParams&) {
   throw InfraError("this trainable does not support checkpoints");
 }
 
+std::vector<uint8_t> Trainable::save_state() {
+  throw InfraError("this trainable cannot send its state (PBT)");
+}
+
+void Trainable::load_state(const std::vector<uint8_t>&, int64_t, const HParams&) {
+  throw InfraError("this trainable cannot receive a state (PBT)");
+}
+
+void Trainable::update_hparams(const HParams&) {
+  throw InfraError("this trainable cannot change hyperparameters while training (PBT)");
+}
+
 }  // namespace mpitune

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 #include <optional>
 
@@ -51,11 +52,17 @@ std::string run_coordinator(CoordinatorRun& run) {
   o.mode = cfg.experiment.mode;
   o.metric = cfg.experiment.metric;
   o.start_time = run.info.start_time;
+  o.checkpoint_root = cfg.checkpoint_root();
   run.store.begin(run.info, run.groups);
   CoordinatorCore core(o, *scheduler, *searcher, run.store);
 
+  // Orders go out as they are decided; checkpoint folders no trial can resume from go too.
   auto send_all = [&](const std::vector<Outgoing>& outs) {
     for (const auto& out : outs) run.channel.send(run.topo.leader_of(out.group), out.message);
+    for (const auto& dir : core.take_deletions()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
   };
   auto print_status = [&](double now) {
     if (run.quiet) return;
@@ -111,6 +118,10 @@ std::string run_coordinator(CoordinatorRun& run) {
   const double end = wall_now();
   print_status(end);
   core.finish(end);
+  send_all({});
+  // The root goes too when nothing is left in it (an interrupted run keeps paused trials').
+  std::error_code ec;
+  std::filesystem::remove(o.checkpoint_root, ec);
   run.channel.drain();
   return stop_sent ? "interrupted" : "finished";
 }

@@ -13,12 +13,12 @@ name = quickstart
 seed = 1
 metric = eval_loss
 mode = min
-max_trials = 40
+max_trials = 100
 output = results/{name}.h5
 overwrite = true
 group_size = 1
 trainable = gpt
-time_budget_s = 150
+time_budget_s = 180
 
 [space]
 lr = loguniform(1e-4, 3e-2)
@@ -30,7 +30,7 @@ type = random
 
 [scheduler]
 type = asha
-max_t = 243
+max_t = 729
 grace_period = 9
 reduction_factor = 3
 asha_rule = topk

@@ -1,6 +1,7 @@
 #include "mpitune/runtime/run.hpp"
 
 #include <mpi.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "mpitune/comm/group_control.hpp"
 #include "mpitune/comm/mpi_check.hpp"
 #include "mpitune/comm/mpi_session.hpp"
+#include "mpitune/comm/state_transfer.hpp"
 #include "mpitune/comm/topology.hpp"
 #include "mpitune/coord/factories.hpp"
 #include "mpitune/report/report.hpp"
@@ -74,10 +76,20 @@ double wall_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-void print_final(const ExperimentConfig& cfg, const std::string& path, const std::string& status) {
+// CPU seconds this process has used: rank 0 waits by sleeping, so this stays small.
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+void print_final(const ExperimentConfig& cfg, const std::string& path, const std::string& status,
+                 double coordinator_cpu_s) {
   const ExperimentData data = read_hdf5_experiment(path);
-  std::printf("\nmpitune: experiment '%s' %s; results in %s\n\n", cfg.experiment.name.c_str(), status.c_str(),
+  std::printf("\nmpitune: experiment '%s' %s; results in %s\n", cfg.experiment.name.c_str(), status.c_str(),
               path.c_str());
+  std::printf("mpitune: the coordinator (rank 0) used %.1f s of CPU in %.1f s of wall time\n\n",
+              coordinator_cpu_s, data.summary.elapsed_s);
   std::fputs(format_report({data}, nullptr, ReportFormat::Markdown).c_str(), stdout);
   std::fflush(stdout);
 }
@@ -161,12 +173,15 @@ int run_validated(const RunRequest& req, const std::string& text) {
                   cfg.experiment.name.c_str(), method_name(cfg).c_str(), topo.world_size, topo.num_groups,
                   topo.group_size, path.c_str());
     CoordinatorRun run{cfg, topo, channel, *store, info, groups, req.quiet};
+    const double cpu0 = cpu_seconds();
     const std::string outcome = run_coordinator(run);
+    const double coordinator_cpu = cpu_seconds() - cpu0;
     store->close();
-    print_final(cfg, path, outcome);
+    print_final(cfg, path, outcome, coordinator_cpu);
   } else {
     GroupControl control(comms.group());
-    Worker worker(cfg, topo, control, channel, *trainable);
+    StateTransfer transfer(comms.transfer(), topo);
+    Worker worker(cfg, topo, control, channel, transfer, *trainable);
     worker.run();
   }
   return 0;

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 #include <limits>
 #include <optional>
 
@@ -25,11 +27,45 @@ std::optional<std::string> guarded(F&& fn) {
   }
 }
 
+// Several messages in one buffer: [u32 length][encoded message]...
+std::vector<uint8_t> encode_list(const std::vector<Message>& ms) {
+  std::vector<uint8_t> out;
+  for (const auto& m : ms) {
+    const auto bytes = encode(m);
+    const uint32_t n = static_cast<uint32_t>(bytes.size());
+    const auto* p = reinterpret_cast<const uint8_t*>(&n);
+    out.insert(out.end(), p, p + 4);
+    out.insert(out.end(), bytes.begin(), bytes.end());
+  }
+  return out;
+}
+
+std::vector<Message> decode_list(const std::vector<uint8_t>& buf) {
+  std::vector<Message> out;
+  for (size_t pos = 0; pos + 4 <= buf.size();) {
+    uint32_t n = 0;
+    std::memcpy(&n, buf.data() + pos, 4);
+    pos += 4;
+    MPITUNE_CHECK(pos + n <= buf.size(), "truncated order list");
+    out.push_back(decode(buf.data() + pos, n));
+    pos += n;
+  }
+  return out;
+}
+
+int64_t folder_bytes(const std::string& dir) {
+  int64_t total = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir, ec))
+    if (e.is_regular_file(ec)) total += static_cast<int64_t>(e.file_size(ec));
+  return total;
+}
+
 }  // namespace
 
 Worker::Worker(const ExperimentConfig& cfg, const Topology& topo, GroupControl& control, Channel& channel,
-               Trainable& trainable)
-    : cfg_(cfg), topo_(topo), control_(control), channel_(channel), trainable_(trainable) {}
+               StateTransfer& transfer, Trainable& trainable)
+    : cfg_(cfg), topo_(topo), control_(control), channel_(channel), transfer_(transfer), trainable_(trainable) {}
 
 void Worker::send(const Message& m) {
   if (topo_.is_leader()) channel_.send(0, m);
@@ -45,28 +81,54 @@ void Worker::run() {
     if (std::holds_alternative<ShutdownMsg>(m)) break;
     if (auto* seg = std::get_if<SegmentMsg>(&m)) {
       run_segment(*seg);
-      continue;
+    } else if (auto* ckpt = std::get_if<CheckpointMsg>(&m)) {
+      save_checkpoint(*ckpt);
+    } else if (auto* s = std::get_if<SendStateMsg>(&m)) {
+      serve_state(*s);  // the group is between segments but may still hold the source
+    } else if (!std::holds_alternative<StopTrialMsg>(m)) {
+      // (A StopTrial that crossed a SegmentDone in flight: the segment it meant is over.)
+      throw InfraError(std::string("worker received unexpected ") + message_name(m));
     }
-    // A StopTrial that crossed a SegmentDone in flight: the segment it meant is over already.
-    if (std::holds_alternative<StopTrialMsg>(m)) continue;
-    throw InfraError(std::string("worker received unexpected ") + message_name(m));
   }
   trainable_.release();
 }
 
-// Leader only: has the coordinator asked to stop `trial`? Only StopTrial can arrive while a
-// segment runs (orders come only to idle groups), so anything else is a protocol error.
-bool Worker::stop_requested(TrialId trial) {
-  bool stop = false;
-  while (auto e = channel_.poll(0)) {
-    auto* s = std::get_if<StopTrialMsg>(&e->message);
-    if (!s) throw InfraError(std::string("worker received ") + message_name(e->message) + " during a segment");
-    stop |= s->trial == trial;
+std::vector<Message> Worker::step_boundary_orders() {
+  std::vector<Message> orders;
+  if (topo_.is_leader()) {
+    while (auto e = channel_.poll(0)) {
+      const bool control = std::holds_alternative<StopTrialMsg>(e->message) ||
+                           std::holds_alternative<SendStateMsg>(e->message);
+      if (!control)
+        throw InfraError(std::string("worker received ") + message_name(e->message) + " during a segment");
+      orders.push_back(std::move(e->message));
+    }
   }
-  return stop;
+  if (control_.size() == 1) return orders;
+  std::vector<uint8_t> buf = encode_list(orders);
+  control_.broadcast(buf);
+  return decode_list(buf);
 }
 
-void Worker::run_segment(const SegmentMsg& seg) {
+// Every rank sends its share to the same rank of the target group. A group that no longer holds
+// the trial says so (ok = false), so the target never waits for a state that will not come.
+void Worker::serve_state(const SendStateMsg& s) {
+  StateTransfer::Payload p;
+  std::optional<std::string> err;
+  if (current_trial_ == s.trial) {
+    err = guarded([&] {
+      p.bytes = trainable_.save_state();
+      p.step = trainable_.step();
+    });
+    p.ok = !err;
+  }
+  // All ranks of the source group agree, so the target's ranks all see the same `ok`.
+  p.ok = control_.max(p.ok ? 0 : 1) == 0;
+  if (!p.ok) p.bytes.clear();
+  transfer_.send(s.target_group, s.target_trial, p);
+}
+
+void Worker::run_segment(SegmentMsg seg) {
   const auto t0 = std::chrono::steady_clock::now();
   auto fail = [&](int64_t step, const std::string& reason) {
     trainable_.release();
@@ -84,6 +146,7 @@ void Worker::run_segment(const SegmentMsg& seg) {
 
   // Initialise the trial's state on this group.
   std::optional<std::string> err;
+  std::optional<StateReceivedMsg> received;
   switch (seg.init) {
     case SegmentInit::Fresh:
       err = guarded([&] {
@@ -97,14 +160,51 @@ void Worker::run_segment(const SegmentMsg& seg) {
         throw InfraError("asked to continue trial " + std::to_string(seg.trial) + " at step " +
                          std::to_string(seg.start) + " but this group holds trial " +
                          std::to_string(current_trial_) + " at step " + std::to_string(trainable_.step()));
+      if (seg.hparams != current_hparams_) err = guarded([&] { trainable_.update_hparams(seg.hparams); });
       break;
-    case SegmentInit::Resume:
-    case SegmentInit::Clone:
-      err = std::string("segment init '") + segment_init_name(seg.init) + "' is not supported by this build";
+    case SegmentInit::Resume: {
+      const auto r0 = std::chrono::steady_clock::now();
+      err = guarded([&] {
+        trainable_.release();
+        trainable_.load_checkpoint(seg.checkpoint, seg.trial, seg.hparams);
+        if (trainable_.step() != seg.start)
+          throw TrialError("checkpoint " + seg.checkpoint + " is at step " + std::to_string(trainable_.step()) +
+                           ", expected " + std::to_string(seg.start));
+      });
+      if (seg.source_trial >= 0 && !err)  // a PBT clone of a paused trial, through its checkpoint
+        received = StateReceivedMsg{topo_.group, seg.trial, seg.source_trial, -1, seg.start,
+                                    topo_.is_leader() ? folder_bytes(seg.checkpoint) : 0, seconds_since(r0), true, ""};
       break;
+    }
+    case SegmentInit::Clone: {
+      // The source's ranks send at their next step boundary; it may be a newer step than
+      // `start`, so the segment's end moves with it.
+      const auto r0 = std::chrono::steady_clock::now();
+      StateTransfer::Payload p = transfer_.recv(seg.source_group, seg.trial);
+      const int64_t bytes = control_.sum(static_cast<int64_t>(p.bytes.size()));
+      received = StateReceivedMsg{topo_.group, seg.trial, seg.source_trial, seg.source_group, p.step, bytes, 0, p.ok, ""};
+      if (p.ok) {
+        err = guarded([&] { trainable_.load_state(p.bytes, seg.trial, seg.hparams); });
+        seg.stop = std::min(seg.max_steps, seg.stop + trainable_.step() - seg.start);
+      } else {
+        // The source was gone: go on from our own state with the explored hyperparameters.
+        received->reason = "the source group no longer held trial " + std::to_string(seg.source_trial);
+        if (current_trial_ != seg.trial) {
+          err = "clone failed and this group does not hold trial " + std::to_string(seg.trial);
+        } else {
+          err = guarded([&] { trainable_.update_hparams(seg.hparams); });
+          seg.stop = std::min(seg.max_steps, trainable_.step() + (seg.stop - seg.start));
+        }
+        received->step = trainable_.step();
+      }
+      received->seconds = seconds_since(r0);
+      break;
+    }
   }
   if (auto reason = agree_failure(err)) return fail(seg.start, *reason);
   current_trial_ = seg.trial;
+  current_hparams_ = seg.hparams;
+  if (received) send(*received);
 
   const int64_t log_every = cfg_.train.log_interval;
   const int64_t eval_every = cfg_.train.eval_interval;
@@ -127,7 +227,11 @@ void Worker::run_segment(const SegmentMsg& seg) {
   };
 
   while (trainable_.step() < seg.stop) {
-    const int64_t stop_flag = topo_.is_leader() && stop_requested(seg.trial) ? 1 : 0;
+    for (const Message& order : step_boundary_orders()) {
+      if (auto* s = std::get_if<StopTrialMsg>(&order)) interrupted |= s->trial == seg.trial;
+      if (auto* s = std::get_if<SendStateMsg>(&order)) serve_state(*s);
+    }
+    if (interrupted) break;
     err = guarded([&] {
       last = trainable_.train_step();
       if (!std::isfinite(last.loss))
@@ -135,10 +239,6 @@ void Worker::run_segment(const SegmentMsg& seg) {
                          std::to_string(trainable_.step()));
     });
     if (auto reason = agree_failure(err)) return fail(trainable_.step(), *reason);
-    if (control_.max(stop_flag)) {
-      interrupted = true;
-      break;
-    }
     const int64_t step = trainable_.step();
     loss_sum += last.loss;
     ++loss_count;
@@ -172,6 +272,27 @@ void Worker::run_segment(const SegmentMsg& seg) {
   done.seconds = seconds_since(t0);
   done.interrupted = interrupted;
   send(done);
+}
+
+void Worker::save_checkpoint(const CheckpointMsg& c) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::optional<std::string> err;
+  if (current_trial_ != c.trial)
+    err = "asked to checkpoint trial " + std::to_string(c.trial) + " but this group holds trial " +
+          std::to_string(current_trial_);
+  else
+    err = guarded([&] { trainable_.save_checkpoint(c.dir); });
+  // Every rank must have written its part before the checkpoint counts as complete.
+  const int64_t failed_rank = control_.max(err ? control_.rank() + 1 : 0);
+  const int64_t step = trainable_.step();
+  trainable_.release();
+  current_trial_ = -1;
+  if (failed_rank) {
+    const std::string text = control_.text_to_leader(err ? *err : "", static_cast<int>(failed_rank - 1));
+    send(TrialFailedMsg{topo_.group, c.trial, step, "checkpoint failed: " + text, seconds_since(t0)});
+    return;
+  }
+  send(CheckpointDoneMsg{topo_.group, c.trial, step, seconds_since(t0)});
 }
 
 }  // namespace mpitune

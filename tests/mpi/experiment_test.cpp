@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 
 #include "mpitune/coord/simulator.hpp"
 #include "mpitune/objective/synthetic.hpp"
@@ -179,6 +180,107 @@ TEST(Experiment, BadInputEndsEveryRankWithCode2AndNoFile) {
     EXPECT_FALSE(std::filesystem::exists(dir.file("bad1.h5")));
     EXPECT_FALSE(std::filesystem::exists(dir.file("bad2.h5")));
   }
+}
+
+const char* kHyperbandConfig = R"(
+[experiment]
+name = synthetic-hb
+seed = 4
+max_trials = 1000
+trainable = synthetic
+status_interval_s = 1000
+[space]
+x1 = uniform(0, 1)
+x2 = uniform(0, 1)
+x3 = uniform(0, 1)
+x4 = uniform(0, 1)
+x5 = uniform(0, 1)
+x6 = uniform(0, 1)
+[scheduler]
+type = hyperband
+min_t = 1
+max_t = 9
+reduction_factor = 3
+[synthetic]
+objective = hartmann6
+[train]
+log_interval = 3
+)";
+
+TEST(Experiment, HyperbandPausesToCheckpointsAndResumesOnAnyGroup) {
+  SharedTempDir dir;
+  for (const char* name : {"a", "b"})
+    ASSERT_EQ(run_text(kHyperbandConfig, dir.file(""),
+                       {"experiment.deterministic=true", "experiment.output=" + dir.file(name) + ".h5"}),
+              0);
+  if (world_rank() != 0) return;
+  const ExperimentData a = read_hdf5_experiment(dir.file("a.h5"));
+  const ExperimentData b = read_hdf5_experiment(dir.file("b.h5"));
+  EXPECT_EQ(trace(a), trace(b));  // pause/resume on whichever group: still the seed's decisions
+  int pauses = 0, resumes = 0;
+  for (const auto& d : a.decisions) {
+    pauses += d.action == "pause";
+    resumes += d.action == "resume";
+  }
+  EXPECT_GT(pauses, 0);
+  EXPECT_GT(resumes, 0);
+  // A resumed trial goes on from its checkpointed step (steps only grow) ...
+  std::map<TrialId, int64_t> last;
+  for (const auto& m : a.metrics) {
+    if (last.count(m.trial)) {
+      EXPECT_GT(m.step, last[m.trial]) << "trial " << m.trial;
+    }
+    last[m.trial] = m.step;
+  }
+  // ... and no checkpoint is left once no trial can resume.
+  EXPECT_FALSE(std::filesystem::exists(dir.file("a.h5.ckpt")));
+  for (const auto& t : a.trials)
+    EXPECT_TRUE(t.status == TrialStatus::Completed || t.status == TrialStatus::Stopped) << t.id;
+}
+
+TEST(Experiment, PbtClonesMoveStateRankToRankBetweenGroups) {
+  SharedTempDir dir;
+  const int G = (world_size() - 1) % 2 == 0 && world_size() > 3 ? 2 : 1;  // np 5: two groups of 2
+  const std::string text = R"(
+[experiment]
+name = synthetic-pbt
+seed = 2
+trainable = synthetic
+status_interval_s = 1000
+[space]
+lr = loguniform(1e-4, 1e-1)
+wd = uniform(0, 1)
+[scheduler]
+type = pbt
+population = 4
+perturbation_interval = 4
+max_t = 24
+[synthetic]
+objective = learning_curve
+noise = 0.02
+step_cost_ms = 1
+)";
+  // As many trials as groups: every source is training when it is copied (no turn-taking).
+  const int K = (world_size() - 1) / G;
+  ASSERT_EQ(run_text(text, dir.file(""),
+                     {"experiment.group_size=" + std::to_string(G), "scheduler.population=" + std::to_string(K),
+                      "experiment.output=" + dir.file("p.h5")}),
+            0);
+  if (world_rank() != 0) return;
+  const ExperimentData d = read_hdf5_experiment(dir.file("p.h5"));
+  ASSERT_EQ(d.trials.size(), static_cast<size_t>(K));
+  for (const auto& t : d.trials) EXPECT_EQ(t.status, TrialStatus::Completed) << t.id;
+  ASSERT_FALSE(d.transfers.empty());
+  int direct = 0;
+  for (const auto& x : d.transfers) {
+    EXPECT_GT(x.bytes, 0);
+    EXPECT_GT(x.step, 0);
+    EXPECT_NE(x.source_trial, x.target_trial);
+    direct += x.source_group >= 0;
+    // The target's row names its parent.
+    EXPECT_GE(d.trials[x.target_trial].parent, 0);
+  }
+  EXPECT_GT(direct, 0);
 }
 
 TEST(Experiment, ShortGptExperimentTrainsAndRecordsCurves) {

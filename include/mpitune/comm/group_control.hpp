@@ -23,6 +23,7 @@ class GroupControl {
   void broadcast(std::vector<uint8_t>& bytes);
   // The maximum of `value` over the group (e.g. "did any rank fail?", "stop now?").
   int64_t max(int64_t value);
+  int64_t sum(int64_t value);
   // The text of rank `from` on the leader (for a failure reason); other ranks get "".
   std::string text_to_leader(const std::string& text, int from);
 

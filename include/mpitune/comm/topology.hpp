@@ -45,6 +45,7 @@ class GroupComms {
   const Topology& topology() const { return topo_; }
   MPI_Comm group() const { return group_; }
   MPI_Comm control() const { return control_; }
+  MPI_Comm transfer() const { return transfer_; }  // PBT state transfers between groups
   MPI_Comm world() const { return world_; }
 
  private:
@@ -53,6 +54,7 @@ class GroupComms {
   MPI_Comm group_ = MPI_COMM_NULL;
   MPI_Comm node_ = MPI_COMM_NULL;
   MPI_Comm control_ = MPI_COMM_NULL;
+  MPI_Comm transfer_ = MPI_COMM_NULL;
 };
 
 }  // namespace mpitune

@@ -1,10 +1,23 @@
 // CoordinatorCore: the coordinator's logic as a pure function of events.
 //
-// Messages from group leaders (Ready, Report, SegmentDone, TrialFailed) and clock ticks go in;
-// orders for groups (Segment, StopTrial, Shutdown) come out, and every fact is written to the
-// ResultStore. It routes between the Searcher (what to try) and the Scheduler (how long, stop,
-// pause, clone): neither calls the other. Time is passed in, never read, so the same code runs
-// under MPI (wall clock), in unit tests and in the simulator (virtual time).
+// Messages from group leaders (Ready, Report, SegmentDone, TrialFailed, CheckpointDone,
+// StateReceived) and clock ticks go in; orders for groups (Segment, StopTrial, Checkpoint,
+// SendState, Shutdown) come out, and every fact is written to the ResultStore. It routes between
+// the Searcher (what to try) and the Scheduler (how long, stop, pause, clone): neither calls the
+// other. Time is passed in, never read, so the same code runs under MPI (wall clock), in unit
+// tests and in the simulator (virtual time).
+//
+// How scheduler decisions become orders:
+//  - Continue: the same group goes on with the trial it holds (no state moves).
+//  - Pause: the group writes the trial's checkpoint (Checkpoint -> CheckpointDone); the trial
+//    can then resume on any group of the same size (Resume assignments from next()). A Resume
+//    that comes while the checkpoint is still being written waits for it on its group.
+//  - Clone (PBT): the target takes the source's state: sent rank to rank by the group running
+//    the source (SendState to it, a Clone segment to the target), or loaded from the source's
+//    checkpoint when the source is paused. When the source is gone (finished), the target goes
+//    on from its own state with the new hyperparameters (explore only), and the reason says so.
+//  - Checkpoints live in one folder per trial under the checkpoint root; a trial that can no
+//    longer resume (completed, stopped, failed) has its folder listed by take_deletions().
 #pragma once
 
 #include <cstdint>
@@ -31,6 +44,7 @@ struct CoordinatorOptions {
   Mode mode = Mode::Min;
   std::string metric = "eval_loss";  // eval_loss | train_loss
   double start_time = 0;
+  std::string checkpoint_root = "checkpoints";  // folder of the per-trial checkpoint folders
 };
 
 // An order for one group's leader.
@@ -76,13 +90,33 @@ class CoordinatorCore {
   // Writes the final /summary row (status "finished" or "interrupted").
   void finish(double now);
   const std::map<TrialId, TrialRecord>& trials() const { return trials_; }
+  // Checkpoint folders no trial can resume from any more; the shell removes them.
+  std::vector<std::string> take_deletions();
 
  private:
-  enum class GroupState { Starting, Idle, Busy, Shut };
+  enum class GroupState {
+    Starting,  // no Ready yet
+    Idle,      // waiting for work
+    Busy,      // training a segment of `trial`
+    Saving,    // writing the checkpoint of `trial`
+    Reserved,  // will get `pending` once the checkpoint of `waits_for` is complete
+    Shut,
+  };
   struct GroupInfo {
     GroupState state = GroupState::Starting;
-    TrialId trial = -1;         // Busy: the trial it trains
+    TrialId trial = -1;
     double segment_start = 0;
+    int64_t until = 0;          // Busy: the step the segment runs to
+    TrialId waits_for = -1;     // Reserved
+    SegmentMsg pending;         // Reserved
+  };
+  // What the coordinator keeps of a trial beyond its /trials row.
+  struct TrialState {
+    uint64_t seed = 0;
+    std::string checkpoint;          // its folder once a checkpoint was asked for
+    bool checkpoint_ready = false;   // the checkpoint is complete on every rank
+    bool saving = false;             // a Checkpoint order is out
+    TrialId clone_source = -1;       // synchronous PBT: copy this trial's state at resume
   };
 
   std::vector<Outgoing> assign(int group, double now);
@@ -90,6 +124,15 @@ class CoordinatorCore {
   std::vector<Outgoing> on_report(int group, const ReportMsg& r, double now);
   std::vector<Outgoing> on_segment_done(int group, const SegmentDoneMsg& d, double now);
   std::vector<Outgoing> on_trial_failed(int group, const TrialFailedMsg& f, double now);
+  std::vector<Outgoing> on_checkpoint_done(int group, const CheckpointDoneMsg& c, double now);
+  std::vector<Outgoing> on_state_received(int group, const StateReceivedMsg& r, double now);
+  // Decisions about paused trials (Scheduler::take_decisions), after every scheduler call.
+  void apply_other_decisions(double now);
+  // Starts `trial` on `group` from `source`'s state (Clone decisions, deferred clones).
+  std::vector<Outgoing> start_clone(int group, TrialId trial, TrialId source, int64_t until, double now);
+  // Starts a segment on `group` that needs the checkpoint of `ckpt_of`: now, or once it is done.
+  std::vector<Outgoing> start_from_checkpoint(int group, TrialId ckpt_of, SegmentMsg seg, double now);
+  std::vector<Outgoing> maybe_shutdown();
 
   bool can_start_new() const;
   double loss_of(double metric) const;  // lower is better, +inf when not finite
@@ -98,9 +141,9 @@ class CoordinatorCore {
   void record_decision(TrialId id, int64_t step, const std::string& action, const Decision& d,
                        double now);
   void end_trial(TrialId id, TrialStatus status, const std::string& reason, double now);
-  void add_segment_time(int group, TrialId id, double seconds);
   void write_summary(const std::string& status, double now);
   SegmentMsg segment_for(TrialId id, int64_t start, int64_t stop, SegmentInit init) const;
+  void set_busy(int group, TrialId id, int64_t until, double now);
 
   CoordinatorOptions opts_;
   Scheduler& scheduler_;
@@ -108,7 +151,8 @@ class CoordinatorCore {
   ResultStore& store_;
   std::vector<GroupInfo> groups_;
   std::map<TrialId, TrialRecord> trials_;
-  std::map<TrialId, uint64_t> seeds_;
+  std::map<TrialId, TrialState> state_;
+  std::vector<std::string> deletions_;
   std::map<TrialId, std::string> stop_reasons_;  // StopTrial sent, SegmentDone not yet back
   TrialId next_trial_ = 0;
   bool searcher_exhausted_ = false;
@@ -118,5 +162,8 @@ class CoordinatorCore {
   TrialId best_trial_ = -1;
   double best_metric_ = kNaN;
 };
+
+// "<root>/trial-<id>": the checkpoint folder of a trial.
+std::string trial_checkpoint_dir(const std::string& root, TrialId id);
 
 }  // namespace mpitune

@@ -7,7 +7,9 @@
 // virtual time of the event that gave it its segment. A message is released only when no busy
 // group can still send an earlier one (conservative discrete-event ordering, as in
 // Chandy-Misra; ties go to the lower group). The result is exactly the order the in-process
-// simulator produces with one virtual second per step, whatever the real timing. The price:
+// simulator produces with one virtual second per step (checkpoints take none), whatever the
+// real timing. PBT's clones are not covered (a source serves a copy at whichever step it has
+// reached), so the config rejects deterministic PBT. The price:
 // a group may idle while the coordinator waits for a slower group to pass the same virtual time.
 #pragma once
 
@@ -39,7 +41,8 @@ class DeterministicOrder {
 
  private:
   struct GroupClock {
-    bool busy = false;        // has a segment whose end has not been received
+    bool busy = false;        // has a segment (or checkpoint) whose end has not been received
+    bool saving = false;      // the order out is a Checkpoint
     int64_t base = 0;         // virtual time when its segment started
     int64_t start_step = 0;   // the trial's step then
     int64_t lower_bound = 0;  // no future message of this group is earlier than this

@@ -33,18 +33,39 @@ struct ExperimentOptions {
   double status_interval_s = 10;             // live status table period
   // Decisions depend on the seed only, not on timing (coord/event_order.hpp); costs idle time.
   bool deterministic = false;
+  // Sharded checkpoints of paused trials (Hyperband, PBT turn-taking); removed when a trial can
+  // no longer resume. {output} is replaced by experiment.output (with {name} substituted).
+  std::string checkpoint_dir = "{output}.ckpt";
 };
 
 struct SearchOptions {
-  std::string type = "random";  // random | grid
+  std::string type = "random";  // random | grid | bohb
+  // BOHB's KDE (HpBandSter's defaults; REFERENCES.md).
+  int min_points_in_model = 0;  // 0: d + 1
+  int top_n_percent = 15;
+  int num_samples = 64;
+  double random_fraction = 1.0 / 3;
+  double bandwidth_factor = 3;
+  double min_bandwidth = 1e-3;
 };
 
 struct SchedulerOptions {
-  std::string type = "asha";     // asha | fifo
+  std::string type = "asha";     // asha | fifo | hyperband | pbt
   int64_t max_t = 81;            // full budget in optimizer steps
   int64_t grace_period = 1;      // ASHA's first milestone
-  double reduction_factor = 3;   // eta
+  double reduction_factor = 3;   // eta (ASHA, Hyperband)
   std::string asha_rule = "topk";  // topk | percentile
+  // Hyperband
+  int64_t min_t = 1;             // r: the smallest budget
+  int iterations = 1;            // sweeps over all brackets
+  // PBT
+  int population = 8;
+  int64_t perturbation_interval = 10;
+  double quantile_fraction = 0.25;
+  double resample_probability = 0.25;
+  std::vector<double> perturbation_factors{0.8, 1.2};
+  int64_t burn_in = 0;
+  bool synchronous = false;
 };
 
 struct ModelOptions {
@@ -52,6 +73,7 @@ struct ModelOptions {
   int n_head = 4;
   int d_model = 64;
   int seq_len = 64;  // context length in bytes
+  int vocab_size = 256;  // embedding rows; byte-level corpora need 256 (more only pads the table)
 };
 
 struct DataOptions {
@@ -76,6 +98,9 @@ struct TrainOptions {
   int64_t eval_interval = 0;      // evaluate every n steps as well as at segment ends; 0 = ends only
   int64_t log_interval = 10;      // send the training loss to rank 0 every n steps
   int threads = 0;                // intra-op threads per rank; 0 = cores / ranks on the node
+  // The group's data plane: auto = NCCL for CUDA tensors in a CUDA build, else MPI; mpi forces
+  // MPI (CUDA tensors staged through host memory: several ranks of a group on one GPU).
+  std::string collectives = "auto";  // auto | mpi | nccl
 };
 
 struct SyntheticOptions {
@@ -108,6 +133,8 @@ struct ExperimentConfig {
 
   // experiment.output with {name} substituted.
   std::string output_path() const;
+  // experiment.checkpoint_dir with {output} and {name} substituted.
+  std::string checkpoint_root() const;
 };
 
 // Parses and validates everything that can be checked without touching MPI or the filesystem.

@@ -24,7 +24,9 @@ enum class SegmentInit : uint8_t {
   Fresh = 0,     // new trial from scratch
   Continue = 1,  // the group already holds this trial at `start` (ASHA promotion)
   Resume = 2,    // load the trial's checkpoint (Hyperband, PBT turn-taking)
-  Clone = 3,     // receive the state of `source_trial` from `source_group` (PBT exploit)
+  Clone = 3,     // receive the state of `source_trial` from `source_group` (PBT exploit); the
+                 // state may be newer than `start`: the segment then ends at
+                 // min(stop + received step - start, max_steps)
 };
 const char* segment_init_name(SegmentInit i);
 
@@ -89,8 +91,49 @@ struct ShutdownMsg {
   std::string reason;
 };
 
+// Coordinator -> leader of an idle group that holds `trial`: write its sharded checkpoint to
+// `dir` (every rank its part), then let it go. The trial is paused and may resume on any group
+// of the same size.
+struct CheckpointMsg {
+  TrialId trial = -1;
+  std::string dir;
+};
+
+// Leader -> coordinator: the checkpoint is complete on every rank of the group.
+struct CheckpointDoneMsg {
+  int group = -1;
+  TrialId trial = -1;
+  int64_t step = 0;
+  double seconds = 0;
+};
+
+// Coordinator -> leader of the group that holds `trial` (PBT exploit): at the next step boundary
+// (at once when idle), send the trial's whole training state to `target_group`, rank i to rank
+// i, then go on. If the group no longer holds the trial it says so to the target instead, so
+// the target never waits for nothing.
+struct SendStateMsg {
+  TrialId trial = -1;
+  int target_group = -1;
+  TrialId target_trial = -1;
+};
+
+// Leader of a clone's target -> coordinator: the state arrived (or did not: ok = false, and the
+// target went on from its own state with the new hyperparameters).
+struct StateReceivedMsg {
+  int group = -1;
+  TrialId trial = -1;         // the target
+  TrialId source_trial = -1;
+  int source_group = -1;      // -1 when the state came from a checkpoint
+  int64_t step = 0;           // the step of the state received
+  int64_t bytes = 0;          // on this group's ranks together
+  double seconds = 0;
+  bool ok = true;
+  std::string reason;
+};
+
 using Message = std::variant<ReadyMsg, SegmentMsg, ReportMsg, SegmentDoneMsg, TrialFailedMsg,
-                             StopTrialMsg, ShutdownMsg>;
+                             StopTrialMsg, ShutdownMsg, CheckpointMsg, CheckpointDoneMsg, SendStateMsg,
+                             StateReceivedMsg>;
 
 const char* message_name(const Message& m);
 

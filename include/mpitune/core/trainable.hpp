@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "mpitune/core/hparams.hpp"
 
@@ -39,9 +40,20 @@ class Trainable {
   virtual void release() = 0;
 
   // Sharded checkpoint of the whole training state into `dir` (each rank writes its part).
-  // Not every trainable supports it; the default throws InfraError.
+  // load_checkpoint may load another trial's checkpoint under this trial's id and
+  // hyperparameters (a PBT clone of a paused trial). Not every trainable supports them; the
+  // defaults throw InfraError.
   virtual void save_checkpoint(const std::string& dir);
   virtual void load_checkpoint(const std::string& dir, int64_t trial, const HParams& hp);
+
+  // PBT's exploit without files: this rank's share of the whole training state (everything
+  // needed to continue exactly), and loading such a share, sent by the same rank of another
+  // group of the same size, under this trial's id and hyperparameters.
+  virtual std::vector<uint8_t> save_state();
+  virtual void load_state(const std::vector<uint8_t>& bytes, int64_t trial, const HParams& hp);
+  // PBT's explore: new hyperparameters for the held trial, from the next step on (those that
+  // change the model's shape cannot change). Throws TrialError for a value it cannot take.
+  virtual void update_hparams(const HParams& hp);
 };
 
 }  // namespace mpitune

@@ -105,6 +105,11 @@ class SyntheticTrainable final : public Trainable {
   StepResult train_step() override;
   double evaluate() override;
   void release() override;
+  void save_checkpoint(const std::string& dir) override;
+  void load_checkpoint(const std::string& dir, int64_t trial, const HParams& hp) override;
+  std::vector<uint8_t> save_state() override;
+  void load_state(const std::vector<uint8_t>& bytes, int64_t trial, const HParams& hp) override;
+  void update_hparams(const HParams& hp) override;
 
  private:
   SyntheticObjective objective_;

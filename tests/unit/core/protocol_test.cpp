@@ -65,6 +65,25 @@ TEST(Protocol, ReportsAndFailuresRoundTrip) {
   EXPECT_EQ(round_trip(StopTrialMsg{11, "time budget"}).trial, 11);
   EXPECT_EQ(round_trip(ShutdownMsg{"done"}).reason, "done");
   EXPECT_EQ(round_trip(ReadyMsg{6}).group, 6);
+  EXPECT_EQ(round_trip(CheckpointMsg{4, "out.ckpt/trial-4"}).dir, "out.ckpt/trial-4");
+  const CheckpointDoneMsg cb = round_trip(CheckpointDoneMsg{2, 4, 27, 0.75});
+  EXPECT_EQ(cb.group, 2);
+  EXPECT_EQ(cb.trial, 4);
+  EXPECT_EQ(cb.step, 27);
+  EXPECT_DOUBLE_EQ(cb.seconds, 0.75);
+  const SendStateMsg sb = round_trip(SendStateMsg{5, 1, 9});
+  EXPECT_EQ(sb.trial, 5);
+  EXPECT_EQ(sb.target_group, 1);
+  EXPECT_EQ(sb.target_trial, 9);
+  StateReceivedMsg rcv;
+  rcv.group = 1, rcv.trial = 9, rcv.source_trial = 5, rcv.source_group = 0, rcv.step = 40;
+  rcv.bytes = 123456789012LL, rcv.seconds = 0.5, rcv.ok = false, rcv.reason = "gone";
+  const StateReceivedMsg rcv_back = round_trip(rcv);
+  EXPECT_EQ(rcv_back.bytes, 123456789012LL);
+  EXPECT_FALSE(rcv_back.ok);
+  EXPECT_EQ(rcv_back.reason, "gone");
+  EXPECT_EQ(rcv_back.source_group, 0);
+  EXPECT_EQ(rcv_back.step, 40);
 }
 
 TEST(Protocol, RejectsOtherVersionsTruncationAndTrailingBytes) {
