@@ -1,5 +1,6 @@
 // The experiment report (see report.hpp): cost table, column definitions, best configurations.
 #include "mpitune/report/report.hpp"
+#include "mpitune/report/schedule_report.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -225,8 +226,12 @@ std::string format_report(const std::vector<ExperimentData>& runs, const Experim
   }
   md_cost_table(out, rows, reference != nullptr);
   md_best_configurations(out, rows);
-  // Per-bracket / per-rung trial counts (how many trials each rung promoted or stopped) go here
-  // as their own section, built from run.decisions' bracket and rung columns.
+  std::string schedules;
+  for (const auto& row : rows) {
+    schedules += format_budget_table(*row.run);
+    schedules += format_pbt_schedule(*row.run, row.cost.best_trial);
+  }
+  if (!schedules.empty()) out += "## Schedules\n\n" + schedules;
   return out;
 }
 

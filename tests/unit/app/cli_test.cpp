@@ -156,6 +156,17 @@ TEST(Cli, ReportRejectsAFileThatIsNotAResultFile) {
   EXPECT_EQ(mpitune_lines(o.out).size(), 1u) << o.out;
 }
 
+TEST(Cli, EveryExampleConfigValidates) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(MPITUNE_SOURCE_DIR) + "/configs")) {
+    if (e.path().extension() != ".ini") continue;
+    const Outcome o = run_shell(std::string(MPITUNE_EXE) + " validate --np 5 --config " + e.path().string());
+    EXPECT_EQ(o.code, 0) << e.path() << ": " << o.out;
+    ++n;
+  }
+  EXPECT_GE(n, 6);
+}
+
 TEST(Cli, ValidateAcceptsTheDefaultConfigAndChecksTheWorldSize) {
   const Outcome ok = run_shell(std::string(MPITUNE_EXE) + " validate --np 5");
   EXPECT_EQ(ok.code, 0) << ok.out;

@@ -9,6 +9,8 @@
 
 #include "mpitune/coord/simulator.hpp"
 #include "mpitune/objective/synthetic.hpp"
+#include "mpitune/report/report.hpp"
+#include "mpitune/report/schedule_report.hpp"
 #include "mpitune/sched/hyperband.hpp"
 
 namespace mpitune {
@@ -158,6 +160,43 @@ TEST(SimulatedPbt, SameSeedSameTransfers) {
     EXPECT_EQ(a.data.transfers[i].target_trial, b.data.transfers[i].target_trial);
     EXPECT_EQ(a.data.transfers[i].new_hparams, b.data.transfers[i].new_hparams);
   }
+}
+
+TEST(ScheduleReport, BudgetCountsOfHyperbandEqualThePapersTable) {
+  const auto r = run(config(kHartmann), 3);
+  const auto brackets = hyperband_brackets(1, 27, 3);
+  std::map<std::pair<int, int64_t>, int64_t> counted;
+  for (const auto& c : budget_counts(r.data)) counted[{c.bracket, c.budget}] = c.trials;
+  size_t rows = 0;
+  for (size_t b = 0; b < brackets.size(); ++b)
+    for (const auto& rung : brackets[b].rungs) {
+      EXPECT_EQ(counted[std::make_pair(static_cast<int>(b), rung.budget)], rung.n);
+      ++rows;
+    }
+  EXPECT_EQ(counted.size(), rows);
+  const std::string text = format_report({r.data}, nullptr, ReportFormat::Markdown);
+  EXPECT_NE(text.find("| bracket | budget (steps) | trials |"), std::string::npos) << text;
+}
+
+TEST(ScheduleReport, PbtScheduleFollowsTheLineageFromStepZeroToTheEnd) {
+  const auto r = run(config(kPbt), 3);
+  int with_clones = 0;
+  for (const auto& t : r.data.trials) {
+    const auto spans = pbt_schedule(r.data, t.id);
+    ASSERT_FALSE(spans.empty());
+    EXPECT_EQ(spans.front().from_step, 0);
+    EXPECT_EQ(spans.back().to_step, t.last_step);
+    EXPECT_EQ(spans.back().weights_of, t.id);
+    for (size_t i = 1; i < spans.size(); ++i) {
+      EXPECT_EQ(spans[i].from_step, spans[i - 1].to_step);  // contiguous
+      EXPECT_LE(spans[i].from_step, spans[i].to_step);
+    }
+    for (const auto& sp : spans) EXPECT_FALSE(sp.hparams.empty());
+    with_clones += spans.size() > 1;
+  }
+  EXPECT_GT(with_clones, 0);
+  const std::string text = format_report({r.data}, nullptr, ReportFormat::Markdown);
+  EXPECT_NE(text.find("hyperparameter schedule of trial"), std::string::npos) << text;
 }
 
 }  // namespace
