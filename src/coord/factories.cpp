@@ -60,4 +60,37 @@ std::unique_ptr<Searcher> make_searcher(const ExperimentConfig& cfg) {
 
 std::string method_name(const ExperimentConfig& cfg) { return cfg.scheduler.type + "+" + cfg.search.type; }
 
+CoordinatorOptions coordinator_options(const ExperimentConfig& cfg, int num_groups, double start_time,
+                                       const std::string& checkpoint_root) {
+  CoordinatorOptions o;
+  o.num_groups = num_groups;
+  o.group_size = cfg.experiment.group_size;
+  o.world_size = 1 + num_groups * cfg.experiment.group_size;
+  o.max_trials = cfg.experiment.max_trials;
+  o.time_budget_s = cfg.experiment.time_budget_s;
+  o.seed = cfg.experiment.seed;
+  o.mode = cfg.experiment.mode;
+  o.metric = cfg.experiment.metric;
+  o.start_time = start_time;
+  o.checkpoint_root = checkpoint_root;
+  return o;
+}
+
+ExperimentInfo experiment_info(const ExperimentConfig& cfg, int num_groups, double start_time) {
+  ExperimentInfo info;
+  info.name = cfg.experiment.name;
+  info.seed = cfg.experiment.seed;
+  info.metric = cfg.experiment.metric;
+  info.mode = cfg.experiment.mode == Mode::Min ? "min" : "max";
+  info.scheduler = cfg.scheduler.type;
+  info.searcher = cfg.search.type;
+  info.trainable = cfg.experiment.trainable;
+  info.group_size = cfg.experiment.group_size;
+  info.num_groups = num_groups;
+  info.world_size = 1 + num_groups * cfg.experiment.group_size;
+  info.start_time = start_time;
+  info.space = cfg.space;
+  return info;
+}
+
 }  // namespace mpitune

@@ -59,29 +59,9 @@ SimulationResult simulate(const SimulationSetup& setup) {
   MemoryStore store;
   ScratchDir scratch;
 
-  CoordinatorOptions o;
-  o.num_groups = setup.num_groups;
-  o.group_size = cfg.experiment.group_size;
-  o.world_size = 1 + setup.num_groups * cfg.experiment.group_size;
-  o.max_trials = cfg.experiment.max_trials;
-  o.time_budget_s = cfg.experiment.time_budget_s;
-  o.seed = cfg.experiment.seed;
-  o.mode = cfg.experiment.mode;
-  o.metric = cfg.experiment.metric;
-  o.start_time = 0;
-  o.checkpoint_root = scratch.path();
-  ExperimentInfo info;
-  info.name = cfg.experiment.name;
-  info.scheduler = cfg.scheduler.type;
-  info.searcher = cfg.search.type;
-  info.trainable = cfg.experiment.trainable;
-  info.metric = cfg.experiment.metric;
-  info.mode = cfg.experiment.mode == Mode::Min ? "min" : "max";
-  info.world_size = o.world_size;
-  info.group_size = o.group_size;
-  info.num_groups = o.num_groups;
+  const CoordinatorOptions o = coordinator_options(cfg, setup.num_groups, 0, scratch.path());
+  ExperimentInfo info = experiment_info(cfg, setup.num_groups, 0);
   info.device_kind = "simulated";
-  info.space = cfg.space;
   store.begin(info, {});
   CoordinatorCore core(o, *scheduler, *searcher, store);
 

@@ -42,17 +42,8 @@ std::string run_coordinator(CoordinatorRun& run) {
   auto scheduler = make_scheduler(cfg);
   auto searcher = make_searcher(cfg);
 
-  CoordinatorOptions o;
-  o.num_groups = run.topo.num_groups;
-  o.group_size = run.topo.group_size;
-  o.world_size = run.topo.world_size;
-  o.max_trials = cfg.experiment.max_trials;
-  o.time_budget_s = cfg.experiment.time_budget_s;
-  o.seed = cfg.experiment.seed;
-  o.mode = cfg.experiment.mode;
-  o.metric = cfg.experiment.metric;
-  o.start_time = run.info.start_time;
-  o.checkpoint_root = cfg.checkpoint_root();
+  const CoordinatorOptions o =
+      coordinator_options(cfg, run.topo.num_groups, run.info.start_time, cfg.checkpoint_root());
   run.store.begin(run.info, run.groups);
   CoordinatorCore core(o, *scheduler, *searcher, run.store);
 

@@ -151,23 +151,11 @@ int run_validated(const RunRequest& req, const std::string& text) {
   if (topo.is_coordinator()) {
     const std::string path = cfg.output_path();
     auto store = create_hdf5_store(path, cfg.experiment.overwrite);
-    ExperimentInfo info;
+    ExperimentInfo info = experiment_info(cfg, topo.num_groups, wall_now());
     info.mpitune_version = MPITUNE_VERSION;
-    info.name = cfg.experiment.name;
     info.command_line = req.command_line;
     info.config_text = text;
-    info.seed = cfg.experiment.seed;
-    info.metric = cfg.experiment.metric;
-    info.mode = cfg.experiment.mode == Mode::Min ? "min" : "max";
-    info.scheduler = cfg.scheduler.type;
-    info.searcher = cfg.search.type;
-    info.trainable = cfg.experiment.trainable;
-    info.world_size = topo.world_size;
-    info.group_size = topo.group_size;
-    info.num_groups = topo.num_groups;
     info.device_kind = groups.empty() ? "cpu" : groups[0].devices.substr(0, groups[0].devices.find(','));
-    info.start_time = wall_now();
-    info.space = cfg.space;
     if (!req.quiet)
       std::printf("mpitune: experiment '%s' (%s) on %d ranks: %d groups of %d; results in %s\n",
                   cfg.experiment.name.c_str(), method_name(cfg).c_str(), topo.world_size, topo.num_groups,
