@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "mpitune/comm/mpi_collectives.hpp"
 #include "mpitune/core/error.hpp"
 #include "mpitune/core/fault_injection.hpp"
 #include "mpitune/objective/synthetic.hpp"
@@ -12,15 +13,10 @@ namespace mpitune {
 
 void validate_trainable_config(const ExperimentConfig& cfg) {
   if (cfg.experiment.trainable == "synthetic") return validate_synthetic(cfg);
-  if (cfg.experiment.group_size > 1)
-    throw ConfigError("experiment.group_size",
-                      "the gpt trainable trains with one rank per group in this version",
-                      "set group_size = 1 (sharded groups come with the ZeRO-3 issue)");
   validate_gpt_config(cfg);
 }
 
 TrainableSetup make_trainable(const ExperimentConfig& cfg, const Topology& topo, MPI_Comm group) {
-  (void)group;
   TrainableSetup s;
   if (cfg.experiment.trainable == "synthetic") {
     s.trainable = make_synthetic_trainable(cfg);
@@ -31,8 +27,26 @@ TrainableSetup make_trainable(const ExperimentConfig& cfg, const Topology& topo,
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     const int threads = cfg.train.threads > 0 ? cfg.train.threads : std::max(1, cores / topo.local_size);
     set_compute_threads(threads);
-    s.trainable = make_gpt_trainable(cfg, nullptr);
-    s.device = "cpu";
+    // Device: local rank modulo the visible GPUs. The group's Collectives, built once for the
+    // job: NCCL for CUDA tensors unless [train] collectives = mpi (then CUDA tensors are staged
+    // through host memory, which lets several ranks of a group share one GPU), MPI on the CPU.
+    // Every group, G = 1 included, trains the ZeRO-3 model (for G = 1 it gathers from itself).
+    const bool cuda = resolve_device(cfg.train.device) == "cuda";
+    int device = 0;
+    std::shared_ptr<Collectives> collectives;
+    if (cuda) {
+      device = topo.local_rank % std::max(1, cuda_device_count());
+      select_cuda_device(device);
+      s.device = "cuda:" + std::to_string(device);
+      if (cfg.train.collectives == "mpi")
+        collectives = make_mpi_collectives(group, /*device_buffers=*/true);
+      else
+        collectives = make_nccl_collectives(group, device);
+    } else {
+      s.device = "cpu";
+      collectives = make_mpi_collectives(group);
+    }
+    s.trainable = make_gpt_trainable(cfg, std::move(collectives), device);
   }
   s.trainable = with_fault_injection(std::move(s.trainable), cfg.faults, topo.group_rank);
   return s;

@@ -1,17 +1,21 @@
 // Corpus files, the per-file train/validation split and window sampling (see data.hpp).
+// Folders are listed with POSIX calls, not std::filesystem: the pip libtorch of CUDA builds
+// exports its own copy of std::filesystem's symbols, and a program that binds to it crashes.
 #include "mpitune/train/data.hpp"
 
+#include <dirent.h>
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
-#include <filesystem>
+#include <cstring>
 #include <fstream>
 #include <iterator>
-#include <system_error>
 
 #include "mpitune/core/error.hpp"
 
 namespace mpitune {
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -32,27 +36,29 @@ std::string read_whole_file(const std::string& path) {
 }  // namespace
 
 std::vector<std::string> corpus_files(const std::string& path) {
-  std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);  // follows a symlink given as the corpus itself
-  if (ec || !fs::exists(st))
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)  // follows a symlink given as the corpus itself
     throw ConfigError(kCorpusField, "'" + path + "' does not exist",
                       "install the Debian package fortunes or point data.corpus at a text file or folder");
-  if (fs::is_regular_file(st)) return {path};
-  if (!fs::is_directory(st))
+  if (S_ISREG(st.st_mode)) return {path};
+  if (!S_ISDIR(st.st_mode))
     throw ConfigError(kCorpusField, "'" + path + "' is neither a file nor a folder",
                       "point data.corpus at a text file or a folder of text files");
+  DIR* dir = ::opendir(path.c_str());
+  if (!dir)
+    throw ConfigError(kCorpusField, "cannot list '" + path + "': " + std::strerror(errno), "check its permissions");
   std::vector<std::string> files;
-  fs::directory_iterator it(path, ec), end;
-  if (ec) throw ConfigError(kCorpusField, "cannot list '" + path + "': " + ec.message(), "check its permissions");
-  for (; it != end; it.increment(ec)) {
-    if (ec) throw ConfigError(kCorpusField, "cannot list '" + path + "': " + ec.message());
-    // symlink_status: fortunes ships "art.u8 -> art"; following links would read texts twice.
-    const fs::file_status entry = it->symlink_status(ec);
-    if (ec || !fs::is_regular_file(entry)) continue;
-    const std::string name = it->path().filename().string();
+  const std::string prefix = path.back() == '/' ? path : path + "/";
+  while (const dirent* e = ::readdir(dir)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    // lstat: fortunes ships "art.u8 -> art"; following links would read texts twice.
+    struct stat entry {};
+    if (::lstat((prefix + name).c_str(), &entry) != 0 || !S_ISREG(entry.st_mode)) continue;
     if (ends_with(name, ".dat")) continue;
-    files.push_back(it->path().string());
+    files.push_back(prefix + name);
   }
+  ::closedir(dir);
   std::sort(files.begin(), files.end());
   return files;
 }
@@ -64,9 +70,10 @@ int64_t held_out_bytes(int64_t size, double val_fraction) {
 SplitSizes split_sizes(const std::vector<std::string>& files, double val_fraction) {
   SplitSizes out;
   for (const auto& f : files) {
-    std::error_code ec;
-    const auto size = static_cast<int64_t>(fs::file_size(f, ec));
-    if (ec) throw ConfigError(kCorpusField, "cannot stat '" + f + "': " + ec.message());
+    struct stat st {};
+    if (::stat(f.c_str(), &st) != 0)
+      throw ConfigError(kCorpusField, "cannot stat '" + f + "': " + std::strerror(errno));
+    const auto size = static_cast<int64_t>(st.st_size);
     const int64_t held = held_out_bytes(size, val_fraction);
     out.train += size - held;
     out.validation += held;

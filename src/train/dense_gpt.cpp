@@ -8,11 +8,12 @@
 #include "mpitune/comm/collectives.hpp"
 #include "mpitune/core/error.hpp"
 #include "mpitune/core/rng.hpp"
+#include "mpitune/train/state_io.hpp"
+#include "mpitune/train/tensor_bytes.hpp"
 
 namespace mpitune {
-namespace {
 
-at::ScalarType compute_dtype(Precision p) {
+at::ScalarType compute_scalar_type(Precision p) {
   switch (p) {
     case Precision::F32: return at::kFloat;
     case Precision::BF16: return at::kBFloat16;
@@ -20,6 +21,8 @@ at::ScalarType compute_dtype(Precision p) {
   }
   return at::kFloat;
 }
+
+namespace {
 
 class DenseGpt final : public GptModel {
  public:
@@ -34,7 +37,7 @@ class DenseGpt final : public GptModel {
       exp_avg_.push_back(at::zeros({layout_[u].numel}, f32));
       exp_avg_sq_.push_back(at::zeros({layout_[u].numel}, f32));
       // fp32 computes on the master itself; lower precisions on a copy refreshed after updates.
-      at::Tensor compute = precision_ == Precision::F32 ? master : master.to(compute_dtype(precision_));
+      at::Tensor compute = precision_ == Precision::F32 ? master : master.to(compute_scalar_type(precision_));
       compute.requires_grad_(true);
       master_.push_back(master);
       compute_.push_back(compute);
@@ -84,14 +87,46 @@ class DenseGpt final : public GptModel {
     }
   }
 
+  void zero_gradients() override {
+    c10::NoGradGuard no_grad;
+    for (auto& g : grad_) g.zero_();
+  }
+
   at::Tensor master_unit(size_t u) override {
     MPITUNE_CHECK(u < master_.size(), "unit index out of range");
     return master_[u].detach().clone();
   }
 
+  void export_state(ByteWriter& w) const override {
+    w.tag("dense-gpt");
+    w.i64(static_cast<int64_t>(master_.size()));
+    w.i64(steps_);
+    for (size_t u = 0; u < master_.size(); ++u) {
+      write_tensor(w, master_[u]);
+      write_tensor(w, exp_avg_[u]);
+      write_tensor(w, exp_avg_sq_[u]);
+    }
+  }
+
+  void import_state(ByteReader& r) override {
+    c10::NoGradGuard no_grad;
+    r.expect_tag("dense-gpt");
+    const int64_t n = r.i64();
+    if (n != static_cast<int64_t>(master_.size()))
+      r.fail(std::to_string(n) + " units stored, the model has " + std::to_string(master_.size()));
+    steps_ = r.i64();
+    for (size_t u = 0; u < master_.size(); ++u) {
+      read_tensor(r, master_[u], layout_[u].name + " master");
+      read_tensor(r, exp_avg_[u], layout_[u].name + " exp_avg");
+      read_tensor(r, exp_avg_sq_[u], layout_[u].name + " exp_avg_sq");
+      grad_[u].zero_();
+      if (precision_ != Precision::F32) compute_[u].copy_(master_[u]);
+    }
+  }
+
  private:
   at::Tensor build_loss(const at::Tensor& tokens, const at::Tensor& targets) const {
-    const RootParams root = RootParams::from(unit_views(compute_[0], layout_[0]));
+    const RootParams root = RootParams::from(unit_views(compute_[0], layout_[0]), shape_.vocab);
     std::vector<BlockParams> blocks;
     blocks.reserve(layout_.size() - 1);
     for (size_t u = 1; u < layout_.size(); ++u)

@@ -4,6 +4,10 @@
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 
+#ifdef MPITUNE_CUDA
+#include <c10/cuda/CUDAFunctions.h>
+#endif
+
 #include <mutex>
 
 #include "mpitune/core/error.hpp"
@@ -27,6 +31,17 @@ const char* precision_name(Precision p) {
 }
 
 bool cuda_available() { return torch::cuda::is_available(); }
+
+int cuda_device_count() { return static_cast<int>(torch::cuda::device_count()); }
+
+void select_cuda_device(int index) {
+  const int n = cuda_device_count();
+  if (index < 0 || index >= n)
+    throw InfraError("CUDA device " + std::to_string(index) + " asked for, " + std::to_string(n) + " visible");
+#ifdef MPITUNE_CUDA
+  c10::cuda::set_device(static_cast<c10::DeviceIndex>(index));
+#endif
+}
 
 std::string resolve_device(const std::string& device) {
   if (device == "auto") return cuda_available() ? "cuda" : "cpu";

@@ -36,7 +36,7 @@ void add_param(UnitLayout& u, std::string name, std::vector<int64_t> shape, Init
 UnitLayout root_layout(const GptShape& s) {
   UnitLayout u;
   u.name = "root";
-  add_param(u, "wte", {s.vocab, s.d_model}, InitKind::Normal, true);
+  add_param(u, "wte", {s.table_rows(), s.d_model}, InitKind::Normal, true);
   add_param(u, "wpe", {s.seq_len, s.d_model}, InitKind::Normal, true);
   add_param(u, "ln_f.weight", {s.d_model}, InitKind::Ones, false);
   add_param(u, "ln_f.bias", {s.d_model}, InitKind::Zeros, false);
@@ -72,6 +72,7 @@ GptShape GptShape::from(const ModelOptions& m) {
   s.n_head = m.n_head;
   s.d_model = m.d_model;
   s.seq_len = m.seq_len;
+  s.vocab = m.vocab_size;
   return s;
 }
 
@@ -121,9 +122,10 @@ at::Tensor init_unit(const UnitLayout& unit, int64_t n_layer, uint64_t seed) {
   return flat;
 }
 
-RootParams RootParams::from(const std::vector<at::Tensor>& v) {
+RootParams RootParams::from(const std::vector<at::Tensor>& v, int64_t vocab) {
   MPITUNE_CHECK(v.size() == kRootParams, "root unit has the wrong number of parameters");
-  return {v[kWte], v[kWpe], v[kLnFWeight], v[kLnFBias]};
+  MPITUNE_CHECK(vocab <= v[kWte].size(0), "vocab larger than the token table");
+  return {v[kWte], v[kWpe], v[kLnFWeight], v[kLnFBias], vocab};
 }
 
 BlockParams BlockParams::from(const std::vector<at::Tensor>& v) {
@@ -180,9 +182,10 @@ at::Tensor gpt_block(const BlockParams& p, const at::Tensor& x, int64_t n_head) 
 }
 
 at::Tensor gpt_head_loss(const RootParams& root, const at::Tensor& x, const at::Tensor& targets) {
-  const int64_t d = x.size(2), vocab = root.wte.size(0);
+  const int64_t d = x.size(2), rows = root.wte.size(0), vocab = root.vocab > 0 ? root.vocab : rows;
   const at::Tensor h = at::layer_norm(x, {d}, root.ln_f_weight, root.ln_f_bias, kLnEps);
-  const at::Tensor logits = at::linear(h, root.wte);  // tied head
+  at::Tensor logits = at::linear(h, root.wte);  // tied head, over the whole (aligned) table
+  if (vocab < rows) logits = logits.narrow(-1, 0, vocab);
   return at::cross_entropy_loss(logits.reshape({-1, vocab}).to(at::kFloat), targets.reshape({-1}),
                                 /*weight=*/{}, at::Reduction::Mean, /*ignore_index=*/-100,
                                 /*label_smoothing=*/0.0);

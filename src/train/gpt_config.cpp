@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "mpitune/comm/mpi_collectives.hpp"
 #include "mpitune/core/error.hpp"
 #include "mpitune/train/data.hpp"
 #include "mpitune/train/device.hpp"
@@ -29,8 +30,22 @@ void check_device(const ExperimentConfig& c) {
   if (t.device == "cuda" && !cuda_available())
     throw ConfigError("train.device", "cuda is asked for but no CUDA device is usable here",
                       "use device = cpu or auto, or run on a CUDA build of mpitune with a GPU");
-  if (resolve_device(t.device) == "cpu" && parse_precision(t.precision) == Precision::F16)
+  const bool cpu = resolve_device(t.device) == "cpu";
+  if (cpu && parse_precision(t.precision) == Precision::F16)
     throw ConfigError("train.precision", "fp16 needs a CUDA device", "use bf16 or fp32 on CPU");
+  if (t.collectives == "nccl" && cpu)
+    throw ConfigError("train.collectives", "nccl needs CUDA tensors but the trials run on the CPU",
+                      "use collectives = auto or mpi, or device = cuda on a GPU machine");
+  if (t.collectives == "nccl" && !nccl_built())
+    throw ConfigError("train.collectives", "this build of mpitune has no NCCL backend",
+                      "use collectives = auto or mpi, or build mpitune against a CUDA libtorch with NCCL");
+}
+
+void check_vocab(const ExperimentConfig& c) {
+  if (c.model.vocab_size < kByteVocab)
+    throw ConfigError("model.vocab_size",
+                      std::to_string(c.model.vocab_size) + " is smaller than the byte tokenizer's 256 tokens",
+                      "use vocab_size = 256 (a larger table is allowed but only pads the embedding)");
 }
 
 void check_corpus(const ExperimentConfig& c) {
@@ -54,6 +69,7 @@ void check_corpus(const ExperimentConfig& c) {
 void validate_gpt_config(const ExperimentConfig& c) {
   if (c.experiment.trainable != "gpt") return;
   check_device(c);
+  check_vocab(c);
   check_corpus(c);
 }
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "mpitune/coord/simulator.hpp"
 #include "mpitune/objective/synthetic.hpp"
@@ -281,6 +282,63 @@ step_cost_ms = 1
     EXPECT_GE(d.trials[x.target_trial].parent, 0);
   }
   EXPECT_GT(direct, 0);
+}
+
+// Hyperband pauses GPT trials to sharded checkpoints and resumes them, often on another group;
+// FIFO trains the same trials (same seeds, same hyperparameters: both follow from the trial id)
+// without a break. Every evaluation the paused-and-resumed trials report must equal the
+// uninterrupted run's, to the bit: the checkpoint carries the whole training state.
+TEST(Experiment, GptTrialsResumedFromCheckpointsContinueExactlyAsUninterruptedOnes) {
+  SharedTempDir dir;
+  const std::string text = R"(
+[experiment]
+name = gpt-resume
+seed = 9
+max_trials = 17
+status_interval_s = 1000
+[space]
+lr = loguniform(1e-3, 1e-2)
+weight_decay = uniform(0, 0.2)
+[scheduler]
+type = hyperband
+min_t = 1
+max_t = 9
+reduction_factor = 3
+[model]
+n_layer = 1
+n_head = 2
+d_model = 32
+seq_len = 32
+[data]
+eval_batches = 2
+[train]
+batch_size = 4
+eval_interval = 1
+log_interval = 1000
+warmup_steps = 2
+threads = 1
+)";
+  ASSERT_EQ(run_text(text, dir.file(""), {"experiment.output=" + dir.file("hb.h5")}), 0);
+  ASSERT_EQ(run_text(text, dir.file(""), {"scheduler.type=fifo", "experiment.output=" + dir.file("fifo.h5")}), 0);
+  if (world_rank() != 0) return;
+  const ExperimentData hb = read_hdf5_experiment(dir.file("hb.h5"));
+  const ExperimentData fifo = read_hdf5_experiment(dir.file("fifo.h5"));
+  std::map<std::pair<TrialId, int64_t>, double> uninterrupted;
+  for (const auto& m : fifo.metrics)
+    if (std::isfinite(m.eval_loss)) uninterrupted[{m.trial, m.step}] = m.eval_loss;
+  std::set<TrialId> resumed;
+  for (const auto& d : hb.decisions)
+    if (d.action == "resume") resumed.insert(d.trial);
+  ASSERT_FALSE(resumed.empty());
+  int compared = 0;
+  for (const auto& m : hb.metrics) {
+    if (!resumed.count(m.trial) || !std::isfinite(m.eval_loss)) continue;
+    auto it = uninterrupted.find({m.trial, m.step});
+    ASSERT_NE(it, uninterrupted.end()) << "trial " << m.trial << " step " << m.step;
+    EXPECT_EQ(m.eval_loss, it->second) << "trial " << m.trial << " step " << m.step;
+    ++compared;
+  }
+  EXPECT_GT(compared, static_cast<int>(resumed.size()));  // steps after the resume were compared too
 }
 
 TEST(Experiment, ShortGptExperimentTrainsAndRecordsCurves) {

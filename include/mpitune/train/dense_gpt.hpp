@@ -2,7 +2,7 @@
 // is plain data parallelism (gradients all-reduced); the ZeRO-3 model must match it.
 //
 // Storage per unit: one flat fp32 master buffer, fp32 gradient accumulator, AdamW m and v. For
-// fp32 compute the forward uses the master itself; for bf16 (and later fp16) it uses a
+// fp32 compute the forward uses the master itself; for bf16 and fp16 it uses a
 // low-precision copy refreshed after every update, and gradients of the copy are converted to
 // fp32 as each micro-batch's backward ends (so accumulation is always in fp32).
 #pragma once

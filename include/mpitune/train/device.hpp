@@ -15,6 +15,11 @@ const char* precision_name(Precision p);
 
 // Whether this libtorch build has CUDA and at least one device is visible.
 bool cuda_available();
+// CUDA devices visible to this process (0 without CUDA).
+int cuda_device_count();
+// Makes CUDA device `index` this process's current device (torch's and the CUDA runtime's), so
+// that allocations and kernels of the trials land there. InfraError without CUDA.
+void select_cuda_device(int index);
 
 // train.device resolved: "auto" becomes "cuda" when cuda_available(), else "cpu".
 std::string resolve_device(const std::string& device);

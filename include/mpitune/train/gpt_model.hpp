@@ -1,7 +1,7 @@
 // GptModel: what the trainer needs from a GPT's parameter storage, whatever the storage is.
 //
-// The dense model (dense_gpt.hpp: every rank holds every parameter) implements it now; the ZeRO-3
-// sharded model implements the same calls, so the trainer's step loop does not change.
+// The dense model (dense_gpt.hpp: every rank holds every parameter) and the ZeRO-3 sharded model
+// (sharded_gpt.hpp) implement it, so the trainer's step loop is the same for both.
 // Every call is collective over the group when the model has one, in the same order on every rank.
 // Tensors returned are on the model's device; nothing here forces a host sync.
 #pragma once
@@ -15,6 +15,12 @@
 #include "mpitune/train/optim.hpp"
 
 namespace mpitune {
+
+class ByteReader;
+class ByteWriter;
+
+// The dtype a precision computes in (fp32 / bf16 / fp16).
+at::ScalarType compute_scalar_type(Precision p);
 
 class GptModel {
  public:
@@ -39,12 +45,21 @@ class GptModel {
   // One AdamW update at learning rate lr with every gradient multiplied by grad_factor (a 0-dim
   // tensor: clipping), then clears the gradients for the next step.
   virtual void apply_adamw(const AdamWOptions& o, double lr, const at::Tensor& grad_factor) = 0;
+  // Clears the gradients without an update (a step skipped for an fp16 overflow).
+  virtual void zero_gradients() = 0;
   // AdamW updates done so far.
   virtual int64_t optimizer_steps() const = 0;
 
   // The full fp32 master values of unit u (a new 1-D tensor of layout()[u].numel elements;
   // collective for a sharded model). For tests and checkpoints.
   virtual at::Tensor master_unit(size_t u) = 0;
+
+  // This rank's part of the training state (fp32 master values, AdamW m and v, the update count;
+  // gradients are zero between steps and low-precision copies are derived), as bytes and back.
+  // Not collective. import_state checks that the bytes were written by a model of the same kind,
+  // shape and rank, and throws InfraError naming the mismatch otherwise.
+  virtual void export_state(ByteWriter& w) const = 0;
+  virtual void import_state(ByteReader& r) = 0;
 };
 
 }  // namespace mpitune

@@ -94,7 +94,9 @@ TEST(SimulatedHyperband, ResumedTrialsContinueFromTheirCheckpointedStep) {
   std::map<TrialId, int64_t> last;
   for (const auto& m : r.data.metrics) {
     auto it = last.find(m.trial);
-    if (it != last.end()) EXPECT_GT(m.step, it->second) << "trial " << m.trial;
+    if (it != last.end()) {
+      EXPECT_GT(m.step, it->second) << "trial " << m.trial;
+    }
     last[m.trial] = m.step;
   }
 }

@@ -166,6 +166,20 @@ TEST(ValidateGptConfig, RejectsFp16OnCpuAndCudaWithoutCuda) {
   }
 }
 
+TEST(ValidateGptConfig, RejectsASmallVocabularyAndNcclWithoutCuda) {
+  TempDir dir;
+  write_file(dir.file("text"), testing::toy_text(4000));
+  std::string msg;
+  EXPECT_EQ(validation_error(testing::tiny_gpt_config(dir.file("text"), "[model]\nvocab_size = 100\n"), &msg),
+            "model.vocab_size");
+  EXPECT_NE(msg.find("256"), std::string::npos) << msg;
+  EXPECT_EQ(validation_error(testing::tiny_gpt_config(dir.file("text"), "[model]\nvocab_size = 512\n")), "");
+  // device = cpu in the tiny config: NCCL cannot carry CPU tensors, in any build.
+  EXPECT_EQ(validation_error(testing::tiny_gpt_config(dir.file("text"), "[train]\ncollectives = nccl\n"), &msg),
+            "train.collectives");
+  EXPECT_EQ(validation_error(testing::tiny_gpt_config(dir.file("text"), "[train]\ncollectives = mpi\n")), "");
+}
+
 TEST(ValidateGptConfig, DefaultFortunesCorpusSplitsAsLoaded) {
   if (!std::filesystem::exists(testing::kFortunes)) GTEST_SKIP() << "fortunes not installed";
   const auto files = corpus_files(testing::kFortunes);

@@ -132,6 +132,32 @@ TEST(GptForward, GradientsReachEveryParameterOfTheFlatBuffersAndSkipPadding) {
   }
 }
 
+TEST(GptForward, PaddedTableRowsAreNeitherClassesNorTrained) {
+  GptShape s = small_shape();
+  s.vocab = 300;  // the table gets 320 rows (a multiple of 64)
+  EXPECT_EQ(s.table_rows(), 320);
+  const auto layout = gpt_layout(s);
+  EXPECT_EQ(layout[0].params[kWte].shape, (std::vector<int64_t>{320, s.d_model}));
+  at::Tensor flat = init_unit(layout[0], s.n_layer, 3);
+  std::vector<at::Tensor> blocks_flat;
+  std::vector<BlockParams> blocks;
+  for (size_t u = 1; u < layout.size(); ++u) blocks_flat.push_back(init_unit(layout[u], s.n_layer, u));
+  for (size_t u = 1; u < layout.size(); ++u) blocks.push_back(BlockParams::from(unit_views(blocks_flat[u - 1], layout[u])));
+  at::manual_seed(9);
+  const at::Tensor x = at::randint(300, {2, 16}, at::TensorOptions().dtype(at::kLong));
+  const at::Tensor y = at::randint(300, {2, 16}, at::TensorOptions().dtype(at::kLong));
+  flat.requires_grad_(true);
+  const at::Tensor loss = gpt_loss(RootParams::from(unit_views(flat, layout[0]), 300), blocks, 4, x, y);
+  EXPECT_NEAR(loss.item<double>(), std::log(300.0), 0.1);  // 300 classes, not 320
+  // Huge values in the padding rows change nothing: they are not classes.
+  at::Tensor loud = flat.detach().clone();
+  unit_views(loud, layout[0])[kWte].narrow(0, 300, 20).fill_(100.0);
+  const at::Tensor same = gpt_loss(RootParams::from(unit_views(loud, layout[0]), 300), blocks, 4, x, y);
+  EXPECT_NEAR(same.item<double>(), loss.item<double>(), 1e-6);
+  const at::Tensor g = torch::autograd::grad({loss}, {flat})[0];
+  EXPECT_EQ(unit_views(g, layout[0])[kWte].narrow(0, 300, 20).abs().sum().item<double>(), 0.0);
+}
+
 TEST(GptForward, RejectsSequencesLongerThanThePositionTable) {
   Model m(small_shape(), 1);
   EXPECT_THROW(gpt_loss(m.root, m.blocks, 4, random_tokens(1, 17, 1), random_tokens(1, 17, 2)), TrialError);

@@ -129,18 +129,6 @@ TEST_F(GptTrainableTest, Bf16TracksFp32) {
   EXPECT_NEAR(f32->evaluate(), b16->evaluate(), 0.02);
 }
 
-TEST_F(GptTrainableTest, CudaFp32MatchesCpu) {
-  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
-  auto cpu = make_gpt_trainable(config(), nullptr);
-  auto gpu = make_gpt_trainable(config("[train]\ndevice = cuda\n"), nullptr);
-  cpu->start(1, HParams{}, 4, 20);
-  gpu->start(1, HParams{}, 4, 20);
-  // Same weights and batches; only the kernels differ (reduction order, fused attention).
-  const auto a = train_losses(*cpu, 4), b = train_losses(*gpu, 4);
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-3) << "step " << i;
-  EXPECT_NEAR(cpu->evaluate(), gpu->evaluate(), 1e-3);
-}
-
 TEST_F(GptTrainableTest, BadHyperparametersAreTrialErrors) {
   auto t = make_gpt_trainable(config(), nullptr);
   HParams hp;

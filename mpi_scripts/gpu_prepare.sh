@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Run here (not on the GPU machine) before calling mpi_scripts/gpu_bench.sh through the device
+# tool: the GPU machine has no network and no GoogleTest package, so this copies Debian's
+# GoogleTest source tree (/usr/src/googletest, from libgtest-dev) into .gpu-carry/, a folder git
+# ignores; name it in the run's `carry` list. Nothing of it is committed.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+src=${GTEST_SRC:-/usr/src/googletest}
+[ -d "$src" ] || { echo "gpu_prepare: no $src (install libgtest-dev)"; exit 1; }
+rm -rf "$root/.gpu-carry/googletest"
+mkdir -p "$root/.gpu-carry"
+cp -r "$src" "$root/.gpu-carry/googletest"
+echo "gpu_prepare: .gpu-carry/googletest ready ($(du -sh "$root/.gpu-carry" | cut -f1)); carry .gpu-carry"
