@@ -68,7 +68,9 @@ TEST(GroupControl, LeaderBroadcastAndAgreement) {
     EXPECT_EQ(control.max(t.group_rank), G - 1);
     // The last rank's text reaches the leader.
     const std::string text = control.text_to_leader("from rank " + std::to_string(t.group_rank), G - 1);
-    if (t.is_leader()) EXPECT_EQ(text, "from rank " + std::to_string(G - 1));
+    if (t.is_leader()) {
+      EXPECT_EQ(text, "from rank " + std::to_string(G - 1));
+    }
   }
 }
 

@@ -12,42 +12,14 @@
 #include "mpitune/objective/synthetic.hpp"
 #include "mpitune/runtime/run.hpp"
 #include "mpitune/store/hdf5_store.hpp"
-#include "support/temp_dir.hpp"
+#include "support/mpi_support.hpp"
 
 namespace mpitune {
 namespace {
 
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int world_size() {
-  int n = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
-
-// A temp folder made on rank 0 whose path every rank knows.
-class SharedTempDir {
- public:
-  SharedTempDir() {
-    std::string path;
-    if (world_rank() == 0) dir_ = std::make_unique<testing::TempDir>("mpitune-mpi");
-    if (dir_) path = dir_->path();
-    int n = static_cast<int>(path.size());
-    MPI_Bcast(&n, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    path.resize(n);
-    MPI_Bcast(path.data(), n, MPI_CHAR, 0, MPI_COMM_WORLD);
-    path_ = path;
-  }
-  ~SharedTempDir() { MPI_Barrier(MPI_COMM_WORLD); }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::unique_ptr<testing::TempDir> dir_;
-  std::string path_;
-};
+using testing::SharedTempDir;
+using testing::world_rank;
+using testing::world_size;
 
 const char* kSyntheticConfig = R"(
 [experiment]
@@ -93,7 +65,7 @@ std::vector<std::string> trace(const ExperimentData& d) {
 TEST(Experiment, DeterministicAshaMakesTheSameDecisionsTwiceAndMatchesTheSimulator) {
   SharedTempDir dir;
   for (const char* name : {"a", "b"}) {
-    ASSERT_EQ(run_text(kSyntheticConfig, dir.file(""),
+    ASSERT_EQ(run_text(kSyntheticConfig, dir.path(),
                        {"experiment.deterministic=true", "experiment.output=" + dir.file(name) + ".h5"}),
               0);
   }
@@ -119,7 +91,7 @@ TEST(Experiment, DeterministicAshaMakesTheSameDecisionsTwiceAndMatchesTheSimulat
 
 TEST(Experiment, InjectedFailuresAreRecordedWhileTheOtherTrialsComplete) {
   SharedTempDir dir;
-  ASSERT_EQ(run_text(kSyntheticConfig, dir.file(""),
+  ASSERT_EQ(run_text(kSyntheticConfig, dir.path(),
                      {"scheduler.type=fifo", "scheduler.max_t=6", "experiment.max_trials=6",
                       "faults.fail_trials=1,3", "faults.fail_at_step=2", "faults.fail_mode=throw",
                       "experiment.output=" + dir.file("f.h5")}),
@@ -144,7 +116,7 @@ TEST(Experiment, GroupsOfSeveralRanksRunTheProtocol) {
   // All workers in one group: exercises the leader's broadcast to its ranks and the agreement.
   SharedTempDir dir;
   const int G = world_size() - 1;
-  ASSERT_EQ(run_text(kSyntheticConfig, dir.file(""),
+  ASSERT_EQ(run_text(kSyntheticConfig, dir.path(),
                      {"experiment.group_size=" + std::to_string(G), "experiment.max_trials=5",
                       "faults.fail_trials=2", "faults.fail_mode=throw",
                       "faults.fail_rank=" + std::to_string(G - 1), "experiment.output=" + dir.file("g.h5")}),
@@ -170,11 +142,11 @@ TEST(Experiment, GroupsOfSeveralRanksRunTheProtocol) {
 TEST(Experiment, BadInputEndsEveryRankWithCode2AndNoFile) {
   SharedTempDir dir;
   // World size that does not fit group_size, and an unknown key.
-  EXPECT_EQ(run_text(kSyntheticConfig, dir.file(""),
+  EXPECT_EQ(run_text(kSyntheticConfig, dir.path(),
                      {"experiment.group_size=" + std::to_string(world_size()),
                       "experiment.output=" + dir.file("bad1.h5")}),
             2);
-  EXPECT_EQ(run_text(kSyntheticConfig, dir.file(""),
+  EXPECT_EQ(run_text(kSyntheticConfig, dir.path(),
                      {"scheduler.max_tt=3", "experiment.output=" + dir.file("bad2.h5")}),
             2);
   if (world_rank() == 0) {
@@ -211,7 +183,7 @@ log_interval = 3
 TEST(Experiment, HyperbandPausesToCheckpointsAndResumesOnAnyGroup) {
   SharedTempDir dir;
   for (const char* name : {"a", "b"})
-    ASSERT_EQ(run_text(kHyperbandConfig, dir.file(""),
+    ASSERT_EQ(run_text(kHyperbandConfig, dir.path(),
                        {"experiment.deterministic=true", "experiment.output=" + dir.file(name) + ".h5"}),
               0);
   if (world_rank() != 0) return;
@@ -263,7 +235,7 @@ step_cost_ms = 1
 )";
   // As many trials as groups: every source is training when it is copied (no turn-taking).
   const int K = (world_size() - 1) / G;
-  ASSERT_EQ(run_text(text, dir.file(""),
+  ASSERT_EQ(run_text(text, dir.path(),
                      {"experiment.group_size=" + std::to_string(G), "scheduler.population=" + std::to_string(K),
                       "experiment.output=" + dir.file("p.h5")}),
             0);
@@ -318,8 +290,8 @@ log_interval = 1000
 warmup_steps = 2
 threads = 1
 )";
-  ASSERT_EQ(run_text(text, dir.file(""), {"experiment.output=" + dir.file("hb.h5")}), 0);
-  ASSERT_EQ(run_text(text, dir.file(""), {"scheduler.type=fifo", "experiment.output=" + dir.file("fifo.h5")}), 0);
+  ASSERT_EQ(run_text(text, dir.path(), {"experiment.output=" + dir.file("hb.h5")}), 0);
+  ASSERT_EQ(run_text(text, dir.path(), {"scheduler.type=fifo", "experiment.output=" + dir.file("fifo.h5")}), 0);
   if (world_rank() != 0) return;
   const ExperimentData hb = read_hdf5_experiment(dir.file("hb.h5"));
   const ExperimentData fifo = read_hdf5_experiment(dir.file("fifo.h5"));
@@ -368,7 +340,7 @@ log_interval = 4
 warmup_steps = 2
 threads = 1
 )";
-  ASSERT_EQ(run_text(text, dir.file(""), {"experiment.output=" + dir.file("gpt.h5")}), 0);
+  ASSERT_EQ(run_text(text, dir.path(), {"experiment.output=" + dir.file("gpt.h5")}), 0);
   if (world_rank() != 0) return;
   const ExperimentData d = read_hdf5_experiment(dir.file("gpt.h5"));
   ASSERT_EQ(d.trials.size(), 3u);

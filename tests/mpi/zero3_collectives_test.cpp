@@ -5,7 +5,7 @@
 
 #include "mpitune/comm/mpi_collectives.hpp"
 #include "unit/comm/collective_checks.hpp"
-#include "zero3_support.hpp"
+#include "support/mpi_support.hpp"
 
 namespace mpitune {
 namespace {
@@ -27,7 +27,7 @@ TEST(MpiCollectives, TrafficOnTheParentCommunicatorDoesNotMatch) {
   // A message pending on MPI_COMM_WORLD with the backend's tag must not be received by the
   // backend's recv: it runs on a duplicate.
   auto c = make_mpi_collectives(MPI_COMM_WORLD);
-  if (c->size() < 2) GTEST_SKIP();
+  ASSERT_GE(c->size(), 2) << "registered with mpirun -np 3";
   const int r = c->rank();
   int32_t stray = -1, wanted = 0;
   MPI_Request req = MPI_REQUEST_NULL;

@@ -14,7 +14,7 @@
 #include "mpitune/train/sharded_gpt.hpp"
 #include "unit/train/sharded_test_util.hpp"
 #include "unit/train/train_test_config.hpp"
-#include "zero3_support.hpp"
+#include "support/mpi_support.hpp"
 
 namespace mpitune {
 namespace {
@@ -51,7 +51,7 @@ Outcome run_trial(Trainable& t) {
 }
 
 TEST_F(Zero3, GroupsOf1And2And4MatchTheUnshardedModel) {
-  if (testing::world_size() != 4) GTEST_SKIP() << "needs mpirun -np 4";
+  ASSERT_EQ(testing::world_size(), 4) << "registered with mpirun -np 4";
   std::vector<at::Tensor> start;
   {
     auto d = make_dense_gpt(GptShape::from(config("fp32").model), 21, at::kCPU, Precision::F32, nullptr);
@@ -93,7 +93,7 @@ TEST_F(Zero3, GroupsOf1And2And4MatchTheUnshardedModel) {
 }
 
 TEST_F(Zero3, PersistentBytesPerRankAre18POverGAndGatheredStorageIsReleased) {
-  if (testing::world_size() != 4) GTEST_SKIP() << "needs mpirun -np 4";
+  ASSERT_EQ(testing::world_size(), 4) << "registered with mpirun -np 4";
   GptShape shape = testing::tiny_shape();
   shape.d_model = 64;
   shape.n_head = 4;
@@ -132,7 +132,7 @@ TEST_F(Zero3, PersistentBytesPerRankAre18POverGAndGatheredStorageIsReleased) {
 }
 
 TEST_F(Zero3, AnInfOnOneRanksSliceSkipsTheStepOnEveryRankAndTheScaleHalves) {
-  if (testing::world_size() % 2) GTEST_SKIP() << "needs an even world";
+  ASSERT_EQ(testing::world_size() % 2, 0) << "registered with mpirun -np 4";
   testing::WorldGroups groups(2);
   auto c = groups.group();
   auto m = make_sharded_gpt(testing::tiny_shape(), 3, at::kCPU, Precision::F32, c);

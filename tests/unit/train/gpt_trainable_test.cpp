@@ -46,7 +46,7 @@ TEST_F(GptTrainableTest, LossFallsOnASmallCorpus) {
 }
 
 TEST_F(GptTrainableTest, LossFallsOnTheFortunesCorpus) {
-  if (!std::filesystem::exists(testing::kFortunes)) GTEST_SKIP() << "fortunes not installed";
+  ASSERT_TRUE(std::filesystem::exists(testing::kFortunes)) << "install the Debian package fortunes (mpi_scripts/install_deps.sh)";
   auto t = make_gpt_trainable(testing::tiny_gpt_config(testing::kFortunes), nullptr);
   t->start(1, HParams{}, 3, 40);
   const double before = t->evaluate();

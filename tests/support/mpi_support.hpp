@@ -1,4 +1,4 @@
-// Shared pieces of the ZeRO-3 MPI tests: world rank/size, splitting the world into groups of
+// Shared pieces of the tests run under mpirun: world rank/size, splitting the world into groups of
 // G ranks with their MPI Collectives, and a temp folder every rank knows.
 #pragma once
 
@@ -49,7 +49,7 @@ class SharedTempDir {
   SharedTempDir() {
     std::string path;
     if (world_rank() == 0) {
-      dir_ = std::make_unique<TempDir>("mpitune-zero3");
+      dir_ = std::make_unique<TempDir>("mpitune-mpi");
       path = dir_->path();
     }
     int n = static_cast<int>(path.size());
