@@ -94,6 +94,8 @@ run_test() {  # name, log, command...
 if [ -x "$build/tests/gpu/gpu_train_test" ]; then
   run_test "ctest -L gpu" "$out/gpu_tests.log" ctest --test-dir "$build" -L gpu --output-on-failure
 fi
+# The tests that train on the default corpus read the copy gpu_prepare.sh carried, if any.
+[ -d "$root/.gpu-carry/fortunes" ] && export MPITUNE_TEST_CORPUS="$root/.gpu-carry/fortunes"
 run_test test_comm "$out/test_comm.log" "$build/tests/test_comm"
 run_test test_train "$out/test_train.log" "$build/tests/test_train"
 

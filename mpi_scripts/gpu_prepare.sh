@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Run here (not on the GPU machine) before calling mpi_scripts/gpu_bench.sh through the device
 # tool: the GPU machine has no network and no GoogleTest package, so this copies Debian's
-# GoogleTest source tree (/usr/src/googletest, from libgtest-dev) into .gpu-carry/, a folder git
-# ignores; name it in the run's `carry` list. Nothing of it is committed.
+# GoogleTest source tree (/usr/src/googletest, from libgtest-dev) and the fortunes corpus (the
+# tests that train on it) into .gpu-carry/, a folder git ignores; name it in the run's `carry`
+# list. Nothing of it is committed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 src=${GTEST_SRC:-/usr/src/googletest}
@@ -10,4 +11,7 @@ src=${GTEST_SRC:-/usr/src/googletest}
 rm -rf "$root/.gpu-carry/googletest"
 mkdir -p "$root/.gpu-carry"
 cp -r "$src" "$root/.gpu-carry/googletest"
+rm -rf "$root/.gpu-carry/fortunes"
+mkdir -p "$root/.gpu-carry/fortunes"
+find /usr/share/games/fortunes -maxdepth 1 -type f ! -name '*.dat' -exec cp {} "$root/.gpu-carry/fortunes/" \;
 echo "gpu_prepare: .gpu-carry/googletest ready ($(du -sh "$root/.gpu-carry" | cut -f1)); carry .gpu-carry"

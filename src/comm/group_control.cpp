@@ -1,7 +1,6 @@
 #include "mpitune/comm/group_control.hpp"
 
-#include "mpitune/comm/backoff.hpp"
-#include "mpitune/comm/mpi_check.hpp"
+#include "mpitune/comm/mpi_wait.hpp"
 
 namespace mpitune {
 
@@ -12,26 +11,16 @@ GroupControl::GroupControl(MPI_Comm group) : comm_(group) {
   }
 }
 
-void GroupControl::wait(MPI_Request* req) {
-  Backoff backoff(std::chrono::milliseconds(2));
-  for (;;) {
-    int done = 0;
-    MPI_CHECK(MPI_Test(req, &done, MPI_STATUS_IGNORE));
-    if (done) return;
-    backoff.pause();
-  }
-}
-
 void GroupControl::broadcast(std::vector<uint8_t>& bytes) {
   if (size_ == 1) return;
   // Size first, then the payload; both non-blocking so the members can sleep while waiting.
   uint64_t n = bytes.size();
   MPI_Request req;
   MPI_CHECK(MPI_Ibcast(&n, 1, MPI_UINT64_T, 0, comm_, &req));
-  wait(&req);
+  wait_sleeping(&req);
   bytes.resize(n);
   MPI_CHECK(MPI_Ibcast(bytes.data(), static_cast<int>(n), MPI_BYTE, 0, comm_, &req));
-  wait(&req);
+  wait_sleeping(&req);
 }
 
 int64_t GroupControl::max(int64_t value) {

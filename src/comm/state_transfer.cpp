@@ -2,23 +2,12 @@
 
 #include <algorithm>
 
-#include "mpitune/comm/backoff.hpp"
-#include "mpitune/comm/mpi_check.hpp"
+#include "mpitune/comm/mpi_wait.hpp"
 
 namespace mpitune {
 namespace {
 
 constexpr size_t kChunk = size_t(1) << 30;  // below INT_MAX bytes per message
-
-void wait_idle(MPI_Request* req) {
-  Backoff backoff(std::chrono::milliseconds(2));
-  for (;;) {
-    int done = 0;
-    MPI_CHECK(MPI_Test(req, &done, MPI_STATUS_IGNORE));
-    if (done) return;
-    backoff.pause();
-  }
-}
 
 }  // namespace
 
@@ -38,11 +27,11 @@ void StateTransfer::send(int target_group, int64_t target_trial, const Payload& 
   int64_t header[3] = {p.ok ? 1 : 0, p.step, static_cast<int64_t>(p.bytes.size())};
   MPI_Request req;
   MPI_CHECK(MPI_Isend(header, 3, MPI_INT64_T, peer, tag, comm_, &req));
-  wait_idle(&req);
+  wait_sleeping(&req);
   for (size_t off = 0; off < p.bytes.size(); off += kChunk) {
     const int n = static_cast<int>(std::min(kChunk, p.bytes.size() - off));
     MPI_CHECK(MPI_Isend(p.bytes.data() + off, n, MPI_BYTE, peer, tag, comm_, &req));
-    wait_idle(&req);
+    wait_sleeping(&req);
   }
 }
 
@@ -52,7 +41,7 @@ StateTransfer::Payload StateTransfer::recv(int source_group, int64_t target_tria
   int64_t header[3] = {0, 0, 0};
   MPI_Request req;
   MPI_CHECK(MPI_Irecv(header, 3, MPI_INT64_T, peer, tag, comm_, &req));
-  wait_idle(&req);
+  wait_sleeping(&req);
   Payload p;
   p.ok = header[0] != 0;
   p.step = header[1];
@@ -60,7 +49,7 @@ StateTransfer::Payload StateTransfer::recv(int source_group, int64_t target_tria
   for (size_t off = 0; off < p.bytes.size(); off += kChunk) {
     const int n = static_cast<int>(std::min(kChunk, p.bytes.size() - off));
     MPI_CHECK(MPI_Irecv(p.bytes.data() + off, n, MPI_BYTE, peer, tag, comm_, &req));
-    wait_idle(&req);
+    wait_sleeping(&req);
   }
   return p;
 }

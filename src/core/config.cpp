@@ -389,6 +389,17 @@ ExperimentConfig parse_config(const IniFile& ini) {
   ExperimentConfig c;
   c.ini = ini;
   read_sections(c);
+  // PBT's trials are its population: max_trials defaults to it, and may not be below it.
+  if (c.scheduler.type == "pbt") {
+    if (!ini.get("experiment", "max_trials")) {
+      c.experiment.max_trials = c.scheduler.population;
+    } else if (c.experiment.max_trials < c.scheduler.population) {
+      throw ConfigError("experiment.max_trials",
+                        std::to_string(c.experiment.max_trials) + " is below scheduler.population = " +
+                            std::to_string(c.scheduler.population),
+                        "remove max_trials (PBT then runs its population) or raise it");
+    }
+  }
   if (const IniSection* space = ini.section("space")) c.space = Space::parse(*space);
   validate(c);  // the base values first, so an error names the key that is wrong
   if (c.experiment.trainable == "gpt") {

@@ -28,7 +28,6 @@ class GroupControl {
   std::string text_to_leader(const std::string& text, int from);
 
  private:
-  void wait(MPI_Request* req);
   MPI_Comm comm_;
   int rank_ = 0;
   int size_ = 1;

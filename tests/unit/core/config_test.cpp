@@ -92,6 +92,18 @@ TEST(Config, WithHparamsOverridesTrainAndModelKeys) {
   EXPECT_THROW(with_hparams(base, bad), ConfigError);
 }
 
+TEST(Config, PbtRunsItsWholePopulation) {
+  IniFile ini = IniFile::parse(kBase);
+  ini.apply_override("scheduler.type=pbt");
+  ini.apply_override("scheduler.population=12");
+  ini.apply_override("space.batch_size=choice(8, 16)");
+  IniFile no_max = IniFile::parse("[space]\nlr = loguniform(1e-4, 1e-2)\n[scheduler]\ntype = pbt\npopulation = 12\n");
+  EXPECT_EQ(parse_config(no_max).experiment.max_trials, 12);  // not the default 16, nor below 12
+  EXPECT_THROW(parse_config(ini), ConfigError);              // max_trials = 8 < 12
+  ini.apply_override("experiment.max_trials=20");
+  EXPECT_EQ(parse_config(ini).experiment.max_trials, 20);    // room for replacements
+}
+
 TEST(Config, NotTunableKeysAreNotInTheTunableList) {
   const auto names = gpt_tunable_names();
   auto has = [&](const char* n) { return std::find(names.begin(), names.end(), n) != names.end(); };

@@ -2,6 +2,8 @@
 // INI parser (with_hparams re-reads the INI text, so configs must come from it).
 #pragma once
 
+#include <cstdlib>
+
 #include <string>
 
 #include "mpitune/core/config.hpp"
@@ -10,7 +12,12 @@
 namespace mpitune::testing {
 
 // The default corpus of the product, when the Debian package fortunes is installed.
-inline const char* kFortunes = "/usr/share/games/fortunes";
+// The default corpus (Debian's fortunes); MPITUNE_TEST_CORPUS points elsewhere, e.g. on a GPU
+// machine without the package (mpi_scripts/gpu_prepare.sh carries a copy there).
+inline const char* const kFortunes = [] {
+  const char* env = std::getenv("MPITUNE_TEST_CORPUS");
+  return env && *env ? env : "/usr/share/games/fortunes";
+}();
 
 // A tiny model (1 block, d_model 32, seq_len 32, batch 8) on `corpus`; `extra` is more INI text,
 // whose keys replace the defaults given here (later lines win through IniFile::set).
