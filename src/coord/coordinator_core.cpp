@@ -88,12 +88,11 @@ SegmentMsg CoordinatorCore::segment_for(TrialId id, int64_t start, int64_t stop,
   return s;
 }
 
-void CoordinatorCore::set_busy(int group, TrialId id, int64_t until, double now) {
+void CoordinatorCore::set_busy(int group, TrialId id, int64_t until) {
   GroupInfo& g = groups_[group];
   g = GroupInfo{};
   g.state = GroupState::Busy;
   g.trial = id;
-  g.segment_start = now;
   g.until = until;
   TrialRecord& t = trials_.at(id);
   t.status = TrialStatus::Running;
@@ -125,7 +124,7 @@ std::vector<Outgoing> CoordinatorCore::assign(int group, double now) {
       trials_[id] = t;
       const int64_t until = scheduler_.on_trial_start(id, *hp, a);
       apply_other_decisions(now);
-      set_busy(group, id, until, now);
+      set_busy(group, id, until);
       Decision d = Decision::cont(until, "new trial: " + hp->to_string());
       d.bracket = a.bracket;
       record_decision(id, 0, "start", d, now);
@@ -177,7 +176,7 @@ std::vector<Outgoing> CoordinatorCore::start_from_checkpoint(int group, TrialId 
   MPITUNE_CHECK(src.checkpoint_ready || src.saving,
                 "trial " + std::to_string(ckpt_of) + " has no checkpoint to start from");
   seg.checkpoint = src.checkpoint;
-  set_busy(group, seg.trial, seg.stop, now);
+  set_busy(group, seg.trial, seg.stop);
   if (src.checkpoint_ready) return {{group, std::move(seg)}};
   // The checkpoint is still being written: the group waits for it.
   GroupInfo& g = groups_[group];
@@ -204,7 +203,7 @@ std::vector<Outgoing> CoordinatorCore::start_clone(int group, TrialId trial, Tri
       SegmentMsg seg = segment_for(trial, from_step, until, SegmentInit::Clone);
       seg.source_trial = source;
       seg.source_group = static_cast<int>(h);
-      set_busy(group, trial, until, now);
+      set_busy(group, trial, until);
       return {{static_cast<int>(h), SendStateMsg{source, group, trial}}, {group, std::move(seg)}};
     }
   }
@@ -225,7 +224,7 @@ std::vector<Outgoing> CoordinatorCore::start_clone(int group, TrialId trial, Tri
   const bool held_here = groups_[group].trial == trial;
   SegmentMsg seg = segment_for(trial, own, own_until, held_here ? SegmentInit::Continue : SegmentInit::Resume);
   if (held_here) {
-    set_busy(group, trial, own_until, now);
+    set_busy(group, trial, own_until);
     return {{group, std::move(seg)}};
   }
   return start_from_checkpoint(group, trial, std::move(seg), now);
@@ -380,7 +379,7 @@ std::vector<Outgoing> CoordinatorCore::on_segment_done(int group, const SegmentD
     switch (d.action) {
       case Action::Continue:
         record_decision(id, m.step, "continue", d, now);
-        set_busy(group, id, d.until, now);
+        set_busy(group, id, d.until);
         out.push_back({group, segment_for(id, m.step, d.until, SegmentInit::Continue)});
         return out;
       case Action::Stop:

@@ -105,7 +105,6 @@ class CoordinatorCore {
   struct GroupInfo {
     GroupState state = GroupState::Starting;
     TrialId trial = -1;
-    double segment_start = 0;
     int64_t until = 0;          // Busy: the step the segment runs to
     TrialId waits_for = -1;     // Reserved
     SegmentMsg pending;         // Reserved
@@ -143,7 +142,7 @@ class CoordinatorCore {
   void end_trial(TrialId id, TrialStatus status, const std::string& reason, double now);
   void write_summary(const std::string& status, double now);
   SegmentMsg segment_for(TrialId id, int64_t start, int64_t stop, SegmentInit init) const;
-  void set_busy(int group, TrialId id, int64_t until, double now);
+  void set_busy(int group, TrialId id, int64_t until);
 
   CoordinatorOptions opts_;
   Scheduler& scheduler_;
