@@ -39,18 +39,31 @@ using namespace mpitune;
 
 struct BenchShape {
   std::string key, label;
-  GptShape shape;
+  ModelSpec shape;
   int64_t batch;
   double torch_eager, torch_compiled;  // tokens/s, DESIGN.md §7 (one H100, bf16)
 };
 
-GptShape make_shape(int64_t l, int64_t h, int64_t d, int64_t t, int64_t v) {
-  GptShape s;
+ModelSpec make_shape(int64_t l, int64_t h, int64_t d, int64_t t, int64_t v) {
+  ModelSpec s;
   s.n_layer = l;
-  s.n_head = h;
+  s.n_head = s.n_kv_head = h;
   s.d_model = d;
-  s.seq_len = t;
+  s.head_dim = d / h;
+  s.d_ff = 4 * d;
+  s.seq_len = s.max_positions = t;
   s.vocab = v;
+  return s;
+}
+
+// SmolLM2-135M's shape: Llama layout, 9 heads sharing 3 key/value heads, tied head.
+ModelSpec smollm_shape() {
+  ModelSpec s = make_shape(30, 9, 576, 1024, 49152);
+  s.family = ArchFamily::Llama;
+  s.n_kv_head = 3;
+  s.d_ff = 1536;
+  s.rope_theta = 100000;
+  s.qkv_bias = s.o_bias = s.mlp_bias = false;
   return s;
 }
 
@@ -58,10 +71,12 @@ std::vector<BenchShape> all_shapes() {
   return {
       {"124m", "GPT-2 124M (L12 d768 h12 V50257)", make_shape(12, 12, 768, 1024, 50257), 16, 312e3, 480e3},
       // nanoGPT's padded vocabulary (50304 classes); not run by default: since the token table
-      // is padded to a multiple of 64 rows (gpt.hpp), the 50257 model runs as fast.
+      // is padded to a multiple of 64 rows (model_spec.hpp), the 50257 model runs as fast.
       {"124m-pad", "GPT-2 124M (V50304)", make_shape(12, 12, 768, 1024, 50304), 16, 312e3, 480e3},
       {"30m", "30M (L6 d640 h10 V256)", make_shape(6, 10, 640, 256, 256), 64, 626e3, 1.47e6},
       {"3m", "3.3M bytes (L4 d256 h4 V256)", make_shape(4, 4, 256, 256, 256), 64, 1.87e6, 2.55e6},
+      // Not run by default; no PyTorch figure recorded yet (0: no ratio).
+      {"smollm", "SmolLM2-135M shape (Llama L30 d576 h9/3 V49152)", smollm_shape(), 16, 0, 0},
   };
 }
 
@@ -76,10 +91,10 @@ void sync(const at::Device& d) {
   (void)d;
 }
 
-double flops_per_token(const GptShape& s) {
-  // N: parameters without the position table and without the token table's alignment rows.
-  const double n = static_cast<double>(count_parameters(gpt_layout(s)) - s.seq_len * s.d_model -
-                                       (s.table_rows() - s.vocab) * s.d_model);
+double flops_per_token(const ModelSpec& s) {
+  // N: parameters without the position table (count_parameters leaves the alignment rows out).
+  const double positions = s.family == ArchFamily::Gpt2 ? static_cast<double>(s.max_positions * s.d_model) : 0;
+  const double n = static_cast<double>(count_parameters(model_layout(s)).total) - positions;
   return 6 * n + 12.0 * s.n_layer * s.seq_len * s.d_model;
 }
 
@@ -125,9 +140,9 @@ Measured run(GptModel& m, const BenchShape& b, int64_t batch, int steps, const a
       t0 = std::chrono::steady_clock::now();
     }
     const auto& [x, y] = batches[static_cast<size_t>(i) % batches.size()];
-    const at::Tensor loss = m.forward_backward(x, y, 1.0);
+    const at::Tensor loss = m.forward_backward(x, y, 1.0 / static_cast<double>(x.numel()));
     update_parameters(m, nullptr, o, 3e-4, 1.0);
-    out.last_loss = loss.item<double>();  // the trainable's one host sync per step
+    out.last_loss = loss.item<double>() / static_cast<double>(x.numel());  // the trainable's one host sync per step
   }
   sync(d);
   const double s = seconds_since(t0);
@@ -144,7 +159,7 @@ Measured run(GptModel& m, const BenchShape& b, int64_t batch, int steps, const a
     sync(d);
     out.forward_ms += 1e3 * seconds_since(t) / phase_steps;
     t = std::chrono::steady_clock::now();
-    m.forward_backward(x, y, 1.0);
+    m.forward_backward(x, y, 1.0 / static_cast<double>(x.numel()));
     sync(d);
     out.forward_backward_ms += 1e3 * seconds_since(t) / phase_steps;
     t = std::chrono::steady_clock::now();
@@ -195,11 +210,13 @@ int main(int argc, char** argv) {
     for (const BenchShape& b : all_shapes()) {
       if (shapes.find(b.key) == std::string::npos) continue;
       const int64_t batch = std::max<int64_t>(1, b.batch / batch_div);
-      const double params = static_cast<double>(count_parameters(gpt_layout(b.shape)));  // table rows included
+      const double params = static_cast<double>(count_parameters(model_layout(b.shape)).total);
       for (int variant = 0; variant < (dense ? 2 : 1); ++variant) {
         std::unique_ptr<GptModel> m;
-        if (variant == 0) m = make_sharded_gpt(b.shape, 1, d, p, group);
-        else m = make_dense_gpt(b.shape, 1, d, p, nullptr);
+        ModelInit init;
+        init.seed = 1;
+        if (variant == 0) m = make_sharded_gpt(b.shape, init, d, p, group);
+        else m = make_dense_gpt(b.shape, init, d, p, nullptr);
         const Measured r = run(*m, b, batch, steps, d);
         m.reset();
         const double flops = flops_per_token(b.shape) * r.tokens_per_s;
@@ -209,8 +226,8 @@ int main(int argc, char** argv) {
                       b.label.c_str(), params / 1e6, precision.c_str(), static_cast<long long>(batch),
                       static_cast<long long>(b.shape.seq_len), variant == 0 ? "ZeRO-3 G=1" : "dense", r.step_ms,
                       human(r.tokens_per_s).c_str(), 100 * flops / kH100Bf16, peak > 0 ? 100 * flops / peak : 0.0,
-                      human(b.torch_eager).c_str(), r.tokens_per_s / b.torch_eager, human(b.torch_compiled).c_str(),
-                      r.tokens_per_s / b.torch_compiled);
+                      human(b.torch_eager).c_str(), b.torch_eager > 0 ? r.tokens_per_s / b.torch_eager : 0.0,
+                      human(b.torch_compiled).c_str(), b.torch_compiled > 0 ? r.tokens_per_s / b.torch_compiled : 0.0);
         rows.push_back(row);
         std::snprintf(row, sizeof row, "| %s | %s | %.1f | %.1f | %.1f | %.1f |", b.label.c_str(),
                       variant == 0 ? "ZeRO-3 G=1" : "dense", r.forward_ms, r.forward_backward_ms - r.forward_ms,

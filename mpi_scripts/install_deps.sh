@@ -13,7 +13,12 @@ PACKAGES=(
   libopenmpi-dev openmpi-bin
   libhdf5-dev hdf5-tools
   libboost-program-options-dev libgtest-dev nlohmann-json3-dev
+  libpcre2-dev                               # byte-level BPE pre-tokenizers: Unicode split patterns
+  libsentencepiece-dev sentencepiece         # tokenizer.model files; spm_train/spm_encode for tests
+  libicu-dev                                 # tokenizer.json normalizers (NFC: Qwen2)
+  nodejs                                     # tests: reference ids from npm JavaScript tokenizers
   python3-h5py                               # tests read result files as users do
+  python3-torch                              # tests: reference models written in plain PyTorch
   fortunes                                   # the default corpus: /usr/share/games/fortunes
 )
 

@@ -13,9 +13,13 @@
 #include "mpitune/core/config.hpp"
 #include "mpitune/core/error.hpp"
 #include "mpitune/report/report.hpp"
+#include "mpitune/runtime/model_commands.hpp"
 #include "mpitune/runtime/run.hpp"
+#include "mpitune/runtime/tokenize_command.hpp"
 #include "mpitune/runtime/trainable_factory.hpp"
 #include "mpitune/store/hdf5_store.hpp"
+#include "mpitune/train/model_layout.hpp"
+#include "mpitune/train/model_source.hpp"
 
 namespace po = boost::program_options;
 
@@ -29,6 +33,9 @@ constexpr const char* kUsage =
     "  run       run an experiment (under mpirun/srun: rank 0 coordinates, the others train)\n"
     "  report    print the cost table and best configuration of result files\n"
     "  validate  check a config without running it\n"
+    "  eval      the loss of a Hugging Face model (or LoRA adapter) on a corpus\n"
+    "  export    a kept trial's weights as a Hugging Face model or PEFT adapter folder\n"
+    "  tokenize  print the token ids of a text (--tokenizer DIR|bytes --text S | --file F [--json])\n"
     "\n"
     "  mpitune <command> --help   options of a command\n"
     "  mpitune --version\n";
@@ -121,6 +128,15 @@ int report_command(const std::vector<std::string>& args) {
   return 0;
 }
 
+// 950, 3.6K, 135.0M
+std::string human_count(int64_t n) {
+  char buf[32];
+  if (n < 1000) std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(n));
+  else if (n < 1000000) std::snprintf(buf, sizeof buf, "%.1fK", n / 1e3);
+  else std::snprintf(buf, sizeof buf, "%.1fM", n / 1e6);
+  return buf;
+}
+
 int validate_command(const std::vector<std::string>& args) {
   po::options_description desc(
       "mpitune validate --config FILE [--set section.key=value ...] [--np N]\n"
@@ -146,6 +162,20 @@ int validate_command(const std::vector<std::string>& args) {
   if (vm.count("np")) check_world_size(vm["np"].as<int>(), cfg.experiment.group_size);
   std::printf("config ok: %s, %zu hyperparameters, group_size %d, output %s\n", method_name(cfg).c_str(),
               cfg.space.size(), cfg.experiment.group_size, cfg.output_path().c_str());
+  if (cfg.experiment.trainable == "gpt") {
+    const ModelSource source = ModelSource::open(cfg);
+    const ModelSpec spec = source.spec(cfg);
+    const ParameterCounts counts = count_parameters(model_layout(spec));
+    char trained[96];
+    if (cfg.space.find("lora.rank"))
+      std::snprintf(trained, sizeof trained, "LoRA adapters of each trial's lora.rank trained");
+    else
+      std::snprintf(trained, sizeof trained, "%s trained%s", human_count(counts.trainable).c_str(),
+                    spec.lora.rank > 0 ? (" (LoRA rank " + std::to_string(spec.lora.rank) + ")").c_str() : "");
+    std::printf("model: %s %s, %s parameters, %s; tokenizer: %s\n", cfg.model.init.c_str(),
+                source.hf ? source.hf->model_type.c_str() : arch_family_name(spec.family), human_count(counts.total).c_str(),
+                trained, source.tokenizer->description().c_str());
+  }
   return 0;
 }
 
@@ -167,9 +197,12 @@ int cli_main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "run") return run_command(argc, argv, args);
+  if (cmd == "tokenize") return tokenize_command(args);
   try {
     if (cmd == "report") return report_command(args);
     if (cmd == "validate") return validate_command(args);
+    if (cmd == "eval") return eval_command(args);
+    if (cmd == "export") return export_command(args);
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "mpitune: error: %s\n", e.what());
     return 2;
@@ -177,7 +210,7 @@ int cli_main(int argc, char** argv) {
     std::fprintf(stderr, "mpitune: error: %s\n", e.what());
     return 1;
   }
-  std::fprintf(stderr, "mpitune: error: unknown command '%s'; the commands are run, report, validate (see mpitune --help)\n",
+  std::fprintf(stderr, "mpitune: error: unknown command '%s'; the commands are run, report, validate, eval, export, tokenize (see mpitune --help)\n",
                cmd.c_str());
   return 2;
 }

@@ -1,5 +1,7 @@
 #include "mpitune/coord/coordinator_core.hpp"
 
+#include <tuple>
+
 #include <cmath>
 #include <limits>
 
@@ -121,6 +123,7 @@ std::vector<Outgoing> CoordinatorCore::assign(int group, double now) {
       t.id = id;
       t.hparams = *hp;
       t.start_time = now;
+      if (opts_.param_counts) std::tie(t.params_total, t.params_trainable) = opts_.param_counts(*hp);
       trials_[id] = t;
       const int64_t until = scheduler_.on_trial_start(id, *hp, a);
       apply_other_decisions(now);
@@ -297,16 +300,60 @@ void CoordinatorCore::record_decision(TrialId id, int64_t step, const std::strin
 
 void CoordinatorCore::end_trial(TrialId id, TrialStatus status, const std::string& reason, double now) {
   TrialRecord& t = trials_.at(id);
+  const bool was_paused = t.status == TrialStatus::Paused;
   t.status = status;
   t.end_time = now;
   t.reason = reason;
   store_.upsert_trial(t);
-  // It can never resume: its checkpoint goes (once written, if a write is still under way).
+  // It can never resume: its checkpoint goes (once written, if a write is still under way), or
+  // becomes its kept weights when it was paused (its checkpoint is then its final state).
   TrialState& ts = state_.at(id);
   if (ts.checkpoint_ready) {
-    deletions_.push_back(ts.checkpoint);
+    if (was_paused && wants_keep(id)) {
+      moves_.emplace_back(ts.checkpoint, trial_checkpoint_dir(opts_.keep_root, id));
+      mark_kept(id);
+    } else {
+      deletions_.push_back(ts.checkpoint);
+    }
     ts.checkpoint_ready = false;
   }
+}
+
+bool CoordinatorCore::wants_keep(TrialId id) const {
+  if (trials_.at(id).status == TrialStatus::Failed) return false;
+  if (opts_.keep == "all") return true;
+  return opts_.keep == "best" && id == best_trial_;
+}
+
+void CoordinatorCore::mark_kept(TrialId id) {
+  if (opts_.keep == "best")
+    for (TrialId other : kept_)
+      if (other != id) deletions_.push_back(trial_checkpoint_dir(opts_.keep_root, other));
+  if (opts_.keep == "best") kept_.clear();
+  kept_.insert(id);
+}
+
+std::vector<Outgoing> CoordinatorCore::after_trial_end(int group, TrialId id, double now) {
+  std::vector<Outgoing> out;
+  if (wants_keep(id)) {
+    GroupInfo& g = groups_[group];
+    g.state = GroupState::Saving;
+    g.trial = id;
+    state_.at(id).keeping = true;
+    out.push_back({group, CheckpointMsg{id, trial_checkpoint_dir(opts_.keep_root, id)}});
+    append(out, assign_idle_groups(now));
+    return out;
+  }
+  append(out, assign(group, now));
+  // A finished trial may unblock groups that were waiting (synchronous schedulers).
+  append(out, assign_idle_groups(now));
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> CoordinatorCore::take_moves() {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.swap(moves_);
+  return out;
 }
 
 std::vector<std::string> CoordinatorCore::take_deletions() {
@@ -358,9 +405,7 @@ std::vector<Outgoing> CoordinatorCore::on_segment_done(int group, const SegmentD
     scheduler_.on_trial_failed(id);
     apply_other_decisions(now);
     end_trial(id, TrialStatus::Stopped, why, now);
-    append(out, assign(group, now));
-    append(out, assign_idle_groups(now));
-    return out;
+    return after_trial_end(group, id, now);
   }
 
   const double loss = loss_of(metric_of(m.metrics));
@@ -412,10 +457,7 @@ std::vector<Outgoing> CoordinatorCore::on_segment_done(int group, const SegmentD
         return out;
     }
   }
-  append(out, assign(group, now));
-  // A finished trial may unblock groups that were waiting (synchronous schedulers).
-  append(out, assign_idle_groups(now));
-  return out;
+  return after_trial_end(group, id, now);
 }
 
 std::vector<Outgoing> CoordinatorCore::on_checkpoint_done(int group, const CheckpointDoneMsg& c, double now) {
@@ -427,12 +469,26 @@ std::vector<Outgoing> CoordinatorCore::on_checkpoint_done(int group, const Check
   g.state = GroupState::Idle;
   g.trial = -1;
   TrialState& ts = state_.at(c.trial);
+  trials_.at(c.trial).device_seconds += c.seconds * opts_.group_size;
+  if (ts.keeping) {  // its final weights, not a pause
+    ts.keeping = false;
+    store_.upsert_trial(trials_.at(c.trial));
+    mark_kept(c.trial);
+    append(out, assign(group, now));
+    append(out, assign_idle_groups(now));
+    return out;
+  }
   ts.saving = false;
   ts.checkpoint_ready = true;
-  trials_.at(c.trial).device_seconds += c.seconds * opts_.group_size;
-  // Stopped while it was being written (e.g. it lost its rung): no one will need it.
+  // Stopped while it was being written (e.g. it lost its rung): no one will resume it; it may
+  // be kept.
   if (is_terminal(trials_.at(c.trial).status)) {
-    deletions_.push_back(ts.checkpoint);
+    if (wants_keep(c.trial)) {
+      moves_.emplace_back(ts.checkpoint, trial_checkpoint_dir(opts_.keep_root, c.trial));
+      mark_kept(c.trial);
+    } else {
+      deletions_.push_back(ts.checkpoint);
+    }
     ts.checkpoint_ready = false;
   }
   // Groups that were waiting for this checkpoint start now.
@@ -461,6 +517,7 @@ std::vector<Outgoing> CoordinatorCore::on_state_received(int group, const StateR
   rec.seconds = r.seconds;
   rec.new_hparams = trials_.at(r.trial).hparams.to_string();
   rec.old_hparams = r.ok ? trials_.at(r.source_trial).hparams.to_string() : "";
+  rec.payload = opts_.transfer_payload;
   if (r.ok) {
     store_.append_transfer(rec);
     trials_.at(r.trial).last_step = r.step;
@@ -482,6 +539,17 @@ std::vector<Outgoing> CoordinatorCore::on_trial_failed(int group, const TrialFai
   const int64_t target = g.until;
   TrialRecord& t = trials_.at(id);
   t.device_seconds += f.seconds * opts_.group_size;
+  if (state_.at(id).keeping) {
+    // The trial itself had ended well; only writing its final weights failed.
+    state_.at(id).keeping = false;
+    g.state = GroupState::Idle;
+    g.trial = -1;
+    t.reason += " (its final weights could not be kept: " + f.reason + ")";
+    store_.upsert_trial(t);
+    auto out = assign(group, now);
+    append(out, assign_idle_groups(now));
+    return out;
+  }
   t.last_step = std::max(t.last_step, f.step);
   g.state = GroupState::Idle;
   g.trial = -1;

@@ -73,6 +73,10 @@ CoordinatorOptions coordinator_options(const ExperimentConfig& cfg, int num_grou
   o.metric = cfg.experiment.metric;
   o.start_time = start_time;
   o.checkpoint_root = checkpoint_root;
+  // Kept weights are for `mpitune export`: models only.
+  o.keep = cfg.experiment.trainable == "gpt" ? cfg.experiment.keep : "none";
+  o.keep_root = cfg.keep_root();
+  o.transfer_payload = cfg.lora.rank > 0 ? "adapters" : "model";
   return o;
 }
 
@@ -90,6 +94,11 @@ ExperimentInfo experiment_info(const ExperimentConfig& cfg, int num_groups, doub
   info.world_size = 1 + num_groups * cfg.experiment.group_size;
   info.start_time = start_time;
   info.space = cfg.space;
+  if (cfg.experiment.trainable == "gpt") {
+    info.model_init = cfg.model.init;
+    info.model_path = cfg.model.path;
+    if (cfg.experiment.keep != "none") info.keep_dir = cfg.keep_root();
+  }
   return info;
 }
 

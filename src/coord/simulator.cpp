@@ -59,7 +59,8 @@ SimulationResult simulate(const SimulationSetup& setup) {
   MemoryStore store;
   ScratchDir scratch;
 
-  const CoordinatorOptions o = coordinator_options(cfg, setup.num_groups, 0, scratch.path());
+  CoordinatorOptions o = coordinator_options(cfg, setup.num_groups, 0, scratch.path());
+  o.keep = "none";  // simulated trials have no weights to export
   ExperimentInfo info = experiment_info(cfg, setup.num_groups, 0);
   info.device_kind = "simulated";
   store.begin(info, {});

@@ -9,6 +9,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 
 #include "mpitune/core/error.hpp"
 
@@ -190,6 +191,7 @@ Tables make_tables(ExperimentConfig& c) {
          if (v.empty()) throw ConfigError(f, "is empty", "give a folder such as {output}.ckpt");
          e.checkpoint_dir = v;
        }},
+      {"keep", choice_field(e.keep, {"best", "all", "none"})},
   };
   auto& se = c.search;
   t.sections["search"] = {
@@ -220,17 +222,51 @@ Tables make_tables(ExperimentConfig& c) {
   };
   auto& m = c.model;
   t.sections["model"] = {
+      {"init", choice_field(m.init, {"scratch", "pretrained"})},
+      {"path", str_field(m.path)},
+      {"architecture", choice_field(m.architecture, {"gpt2", "llama"})},
       {"n_layer", int_field(m.n_layer, 1, 1024)},
       {"n_head", int_field(m.n_head, 1, 1024)},
+      {"n_kv_head", int_field(m.n_kv_head, 0, 1024)},
       {"d_model", int_field(m.d_model, 1, 65536)},
+      {"d_ff", int_field(m.d_ff, 0, 1 << 20)},
       {"seq_len", int_field(m.seq_len, 2, 1 << 20)},
-      {"vocab_size", int_field(m.vocab_size, 2, 1 << 24)},
+      {"vocab_size", int_field(m.vocab_size, 0, 1 << 24)},
   };
   auto& d = c.data;
   t.sections["data"] = {
       {"corpus", str_field(d.corpus)},
+      {"tokenizer", [&d](const std::string& f, const std::string& v) {
+         if (v.empty()) throw ConfigError(f, "is empty", "write auto, bytes or a folder with tokenizer files");
+         d.tokenizer = v;
+       }},
+      {"val_corpus", str_field(d.val_corpus)},
+      {"test_corpus", str_field(d.test_corpus)},
       {"val_fraction", real_field(d.val_fraction, 0, 0.9, true)},
+      {"test_fraction", real_field(d.test_fraction, 0, 0.9)},
+      {"split_seed", [&d](const std::string& f, const std::string& v) {
+         const int64_t s = parse_int(f, v);
+         if (s < 0) throw ConfigError(f, "must not be negative", "use a seed >= 0");
+         d.split_seed = static_cast<uint64_t>(s);
+       }},
+      {"document_separator", str_field(d.document_separator)},
+      {"extensions", str_field(d.extensions)},
+      {"text_field", str_field(d.text_field)},
+      {"prompt_field", str_field(d.prompt_field)},
+      {"completion_field", str_field(d.completion_field)},
+      {"cache_dir", str_field(d.cache_dir)},
       {"eval_batches", int_field(d.eval_batches, 1, 100000)},
+  };
+  auto& lo = c.lora;
+  t.sections["lora"] = {
+      {"rank", int_field(lo.rank, 0, 65536)},
+      {"alpha", real_field(lo.alpha, 0, 1e6, true)},
+      {"dropout", real_field(lo.dropout, 0, 1)},
+      {"targets", [&lo](const std::string& f, const std::string& v) {
+         if (v.empty())
+           throw ConfigError(f, "is empty", "write attention, mlp, all-linear or a list such as q_proj, v_proj");
+         lo.targets = v;
+       }},
   };
   auto& tr = c.train;
   t.sections["train"] = {
@@ -275,14 +311,66 @@ std::vector<std::string> names_of(const FieldTable& t) {
   return out;
 }
 
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// Keys of [model] and [train] no trial can change: where it runs, how many threads it uses, how
+// often it reports, the group's data plane, the embedding table (fixed by the tokenizer) and
+// which model it is.
+const std::vector<std::string>& fixed_keys() {
+  static const std::vector<std::string> fixed{"device", "threads", "eval_interval", "log_interval", "collectives",
+                                              "vocab_size", "init", "path", "architecture"};
+  return fixed;
+}
+
+// Keys of [model] that fix the parameters' shapes (PBT cannot change them; a pretrained model's
+// come from its config.json).
+const std::vector<std::string>& shape_keys() {
+  static const std::vector<std::string> keys{"n_layer", "n_head", "n_kv_head", "d_model", "d_ff", "vocab_size",
+                                             "architecture"};
+  return keys;
+}
+
+}  // namespace
+
+std::optional<HParamKey> gpt_hparam_key(const std::string& name) {
+  ExperimentConfig probe;
+  Tables t = make_tables(probe);
+  const size_t dot = name.find('.');
+  std::vector<HParamKey> candidates;
+  if (dot == std::string::npos) {
+    candidates = {{"train", name}, {"model", name}};
+  } else {
+    const std::string section = name.substr(0, dot);
+    if (section == "train" || section == "model" || section == "lora") candidates = {{section, name.substr(dot + 1)}};
+  }
+  for (const auto& c : candidates) {
+    if (!contains(names_of(t.sections[c.section]), c.key)) continue;
+    if (c.section != "lora" && contains(fixed_keys(), c.key)) return std::nullopt;
+    return c;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
 // Rules between [model], [train] and the group size; also checked for every trial's values.
 // For the base config (for_trial = false), keys tuned in [space] are skipped: their base value
 // is never used, and each of their values is checked as a trial's instead.
 void validate_gpt_shape(const ExperimentConfig& c, bool for_trial) {
   if (c.experiment.trainable != "gpt") return;
-  auto tuned = [&](const char* k) { return !for_trial && c.space.find(k) != nullptr; };
+  auto tuned = [&](const std::string& k) {
+    if (for_trial) return false;
+    for (const auto& dom : c.space.domains()) {
+      const auto key = gpt_hparam_key(dom.name);
+      if (key && key->key == k && key->section != "lora") return true;
+    }
+    return false;
+  };
   const auto& m = c.model;
-  if (!tuned("n_head") && !tuned("d_model") && m.d_model % m.n_head != 0)
+  const bool scratch = m.init == "scratch";
+  if (scratch && !tuned("n_head") && !tuned("d_model") && m.d_model % m.n_head != 0)
     throw ConfigError("model.n_head", std::to_string(m.n_head) + " does not divide d_model = " +
                                           std::to_string(m.d_model),
                       "pick n_head so that d_model / n_head is a whole number");
@@ -292,10 +380,39 @@ void validate_gpt_shape(const ExperimentConfig& c, bool for_trial) {
                       std::to_string(c.train.batch_size) +
                           " is not a multiple of accumulation x group_size = " + std::to_string(per_step),
                       "the global batch is micro-batch x accumulation x group_size; pick a multiple");
+  if (scratch && !tuned("n_head") && !tuned("n_kv_head") && m.n_kv_head > 0 && m.n_head % m.n_kv_head != 0)
+    throw ConfigError("model.n_kv_head", std::to_string(m.n_kv_head) + " does not divide n_head = " +
+                                             std::to_string(m.n_head),
+                      "grouped-query attention shares each key/value head among n_head / n_kv_head heads");
+}
+
+// [model] of a pretrained model: a folder, and no shape keys (config.json gives the shape).
+void validate_model_source(const ExperimentConfig& c) {
+  if (c.experiment.trainable != "gpt") return;
+  const auto& m = c.model;
+  if (m.init == "pretrained") {
+    if (m.path.empty())
+      throw ConfigError("model.path", "is empty but model.init = pretrained",
+                        "give a Hugging Face model folder (config.json + model.safetensors), e.g. /models/SmolLM2-135M");
+    for (const auto& k : shape_keys())
+      if (c.ini.get("model", k))
+        throw ConfigError("model." + k, "is set but model.init = pretrained takes the shape from " + m.path + "/config.json",
+                          "remove model." + k + " (model.seq_len, the training context, may stay)");
+    for (const auto& dom : c.space.domains()) {
+      const auto key = gpt_hparam_key(dom.name);
+      if (key && key->section == "model" && contains(shape_keys(), key->key))
+        throw ConfigError("space." + dom.name, "a pretrained model's shape comes from its config.json",
+                          "remove " + dom.name + " from [space], or use model.init = scratch to tune it");
+    }
+  } else if (!m.path.empty()) {
+    throw ConfigError("model.path", "is set but model.init = scratch (random weights)",
+                      "set model.init = pretrained to start from " + m.path + ", or remove model.path");
+  }
 }
 
 // Cross-field rules, checked after every section is read.
 void validate(const ExperimentConfig& c) {
+  validate_model_source(c);
   validate_gpt_shape(c, false);
   if (c.scheduler.type == "asha" && c.scheduler.grace_period > c.scheduler.max_t)
     throw ConfigError("scheduler.grace_period",
@@ -313,13 +430,16 @@ void validate(const ExperimentConfig& c) {
     if (c.search.type == "grid" || c.search.type == "bohb")
       throw ConfigError("search.type", "PBT explores by perturbing its population, not with " + c.search.type,
                         "use search.type = random with scheduler.type = pbt");
-    // A clone continues the source's weights: the model's shape cannot change between trials.
-    ExperimentConfig probe;
-    const auto model_keys = names_of(make_tables(probe).sections["model"]);
-    for (const auto& dom : c.space.domains())
-      if (std::find(model_keys.begin(), model_keys.end(), dom.name) != model_keys.end())
+    // A clone continues the source's weights: the model's (and the adapters') shape cannot
+    // change between trials. LoRA's alpha and dropout may.
+    for (const auto& dom : c.space.domains()) {
+      const auto key = gpt_hparam_key(dom.name);
+      if (!key) continue;
+      const bool shape = key->section == "model" || (key->section == "lora" && (key->key == "rank" || key->key == "targets"));
+      if (shape)
         throw ConfigError("space." + dom.name, "PBT copies weights between trials, so the model shape cannot be tuned",
-                          "move " + dom.name + " to [model], or use asha/hyperband to tune it");
+                          "move " + dom.name + " to [" + key->section + "], or use asha/hyperband to tune it");
+    }
   }
   if (c.space.size() == 0)
     throw ConfigError("space", "no hyperparameters to search",
@@ -359,18 +479,16 @@ void read_sections(ExperimentConfig& c) {
 std::vector<std::string> gpt_tunable_names() {
   ExperimentConfig c;
   Tables t = make_tables(c);
-  std::vector<std::string> out = names_of(t.sections["train"]);
-  for (const auto& n : names_of(t.sections["model"])) out.push_back(n);
-  // Not tunable per trial: where it runs, how many threads it uses, how often it reports, the
-  // group's data plane and the embedding table (fixed by the tokenizer).
-  const std::vector<std::string> fixed{"device", "threads", "eval_interval", "log_interval", "collectives",
-                                       "vocab_size"};
-  out.erase(std::remove_if(out.begin(), out.end(),
-                           [&](const std::string& n) {
-                             return std::find(fixed.begin(), fixed.end(), n) != fixed.end();
-                           }),
-            out.end());
-  return out;
+  std::vector<std::string> bare, qualified;
+  for (const char* section : {"train", "model"})
+    for (const auto& n : names_of(t.sections[section]))
+      if (!contains(fixed_keys(), n)) {
+        bare.push_back(n);
+        qualified.push_back(std::string(section) + "." + n);
+      }
+  for (const auto& n : names_of(t.sections["lora"])) qualified.push_back("lora." + n);
+  bare.insert(bare.end(), qualified.begin(), qualified.end());
+  return bare;
 }
 
 static std::string substitute(std::string text, const std::string& tag, const std::string& value) {
@@ -403,11 +521,10 @@ ExperimentConfig parse_config(const IniFile& ini) {
   if (const IniSection* space = ini.section("space")) c.space = Space::parse(*space);
   validate(c);  // the base values first, so an error names the key that is wrong
   if (c.experiment.trainable == "gpt") {
-    const auto tunable = gpt_tunable_names();
     for (const auto& dom : c.space.domains())
-      if (std::find(tunable.begin(), tunable.end(), dom.name) == tunable.end())
+      if (!gpt_hparam_key(dom.name))
         throw ConfigError("space." + dom.name, "the gpt trainable has no hyperparameter '" + dom.name + "'",
-                          suggestion(dom.name, tunable));
+                          suggestion(dom.name, gpt_tunable_names()));
     // Every categorical value must itself be a valid setting, so a trial never fails on it.
     for (const auto& dom : c.space.domains()) {
       if (!dom.is_categorical()) continue;
@@ -429,12 +546,10 @@ ExperimentConfig parse_config(const IniFile& ini) {
 ExperimentConfig with_hparams(const ExperimentConfig& base, const HParams& hp) {
   ExperimentConfig c;
   c.ini = base.ini;
-  ExperimentConfig probe;
-  Tables t = make_tables(probe);
-  const auto model_keys = names_of(t.sections["model"]);
   for (const auto& [name, value] : hp.entries()) {
-    const bool is_model = std::find(model_keys.begin(), model_keys.end(), name) != model_keys.end();
-    c.ini.set(is_model ? "model" : "train", name, value.to_string());
+    const auto key = gpt_hparam_key(name);
+    MPITUNE_CHECK(key.has_value(), "hyperparameter '" + name + "' sets no key of the gpt trainable");
+    c.ini.set(key->section, key->key, value.to_string());
   }
   // Keep the base's space (already parsed) rather than re-parsing it.
   IniFile without_space;

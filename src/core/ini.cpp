@@ -40,6 +40,17 @@ static bool valid_name(const std::string& s) {
   return true;
 }
 
+// Keys may be qualified by a section, "lora.rank" in [space]: names joined by single dots.
+static bool valid_key(const std::string& s) {
+  size_t begin = 0;
+  for (;;) {
+    const size_t dot = s.find('.', begin);
+    if (!valid_name(s.substr(begin, dot == std::string::npos ? std::string::npos : dot - begin))) return false;
+    if (dot == std::string::npos) return true;
+    begin = dot + 1;
+  }
+}
+
 IniFile IniFile::parse(const std::string& text, const std::string& origin) {
   IniFile ini;
   std::istringstream in(text);
@@ -75,9 +86,9 @@ IniFile IniFile::parse(const std::string& text, const std::string& origin) {
                         "put it under a [section] header");
     const std::string key = trim(line.substr(0, eq));
     const std::string value = trim(line.substr(eq + 1));
-    if (!valid_name(key))
+    if (!valid_key(key))
       throw ConfigError(where, "key '" + key + "' is not valid",
-                        "use lower-case letters, digits and '_'");
+                        "use lower-case letters, digits and '_' (and '.' between names, as in lora.rank)");
     if (current->find(key))
       throw ConfigError(current->name + "." + key, "given twice in [" + current->name + "]",
                         "keep one of the two lines (" + origin + ":" +
@@ -122,7 +133,7 @@ void IniFile::apply_override(const std::string& assignment) {
                       "for example --set scheduler.max_t=81");
   const std::string section = trim(assignment.substr(0, dot));
   const std::string key = trim(assignment.substr(dot + 1, eq - dot - 1));
-  if (!valid_name(section) || !valid_name(key))
+  if (!valid_name(section) || !valid_key(key))
     throw ConfigError("--set", "'" + assignment + "' names an invalid section or key",
                       "use lower-case letters, digits and '_'");
   set(section, key, trim(assignment.substr(eq + 1)));

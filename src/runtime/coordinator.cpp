@@ -42,14 +42,22 @@ std::string run_coordinator(CoordinatorRun& run) {
   auto scheduler = make_scheduler(cfg);
   auto searcher = make_searcher(cfg);
 
-  const CoordinatorOptions o =
-      coordinator_options(cfg, run.topo.num_groups, run.info.start_time, cfg.checkpoint_root());
+  CoordinatorOptions o = coordinator_options(cfg, run.topo.num_groups, run.info.start_time, cfg.checkpoint_root());
+  o.param_counts = run.param_counts;
   run.store.begin(run.info, run.groups);
   CoordinatorCore core(o, *scheduler, *searcher, run.store);
 
   // Orders go out as they are decided; checkpoint folders no trial can resume from go too.
   auto send_all = [&](const std::vector<Outgoing>& outs) {
     for (const auto& out : outs) run.channel.send(run.topo.leader_of(out.group), out.message);
+    for (const auto& [from, to] : core.take_moves()) {
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::path(to).parent_path(), ec);
+      std::filesystem::remove_all(to, ec);
+      std::filesystem::rename(from, to, ec);
+      if (ec) std::fprintf(stderr, "mpitune: warning: could not keep %s as %s: %s\n", from.c_str(), to.c_str(),
+                           ec.message().c_str());
+    }
     for (const auto& dir : core.take_deletions()) {
       std::error_code ec;
       std::filesystem::remove_all(dir, ec);
@@ -110,6 +118,7 @@ std::string run_coordinator(CoordinatorRun& run) {
   print_status(end);
   core.finish(end);
   send_all({});
+  run.kept = core.kept();
   // The root goes too when nothing is left in it (an interrupted run keeps paused trials').
   std::error_code ec;
   std::filesystem::remove(o.checkpoint_root, ec);

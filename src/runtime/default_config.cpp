@@ -43,6 +43,7 @@ seq_len = 64
 
 [data]
 corpus = /usr/share/games/fortunes
+document_separator = %
 val_fraction = 0.1
 eval_batches = 8
 

@@ -20,6 +20,8 @@
 #include "mpitune/runtime/trainable_factory.hpp"
 #include "mpitune/runtime/worker.hpp"
 #include "mpitune/store/hdf5_store.hpp"
+#include "mpitune/train/model_layout.hpp"
+#include "mpitune/train/model_source.hpp"
 
 namespace mpitune {
 namespace {
@@ -31,7 +33,7 @@ std::string prepare_config(const RunRequest& req, int world_size) {
   for (const auto& o : req.overrides) ini.apply_override(o);
   const ExperimentConfig cfg = parse_config(ini);
   check_world_size(world_size, cfg.experiment.group_size);
-  validate_trainable_config(cfg);
+  validate_trainable_config(cfg, /*progress=*/!req.quiet);
   make_scheduler(cfg);
   make_searcher(cfg);
   check_result_columns(cfg.space);
@@ -81,6 +83,37 @@ double cpu_seconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+// Rank 0: the model of the experiment in the root attributes, and how to count a trial's
+// parameters (reads config.json and the tokenizer files, never the weights).
+void describe_model(const ExperimentConfig& cfg, CoordinatorRun& run) {
+  if (cfg.experiment.trainable != "gpt") return;
+  auto source = std::make_shared<const ModelSource>(ModelSource::open(cfg));
+  const ModelSpec spec = source->spec(cfg);
+  run.info.architecture = source->hf ? source->hf->model_type : arch_family_name(spec.family);
+  run.info.tokenizer = source->tokenizer->description();
+  const ParameterCounts counts = count_parameters(model_layout(spec));
+  run.info.params_total = counts.total;
+  run.info.params_trainable = counts.trainable;
+  run.param_counts = [source, &cfg](const HParams& hp) -> std::pair<int64_t, int64_t> {
+    try {
+      const ParameterCounts c = count_parameters(model_layout(source->spec(with_hparams(cfg, hp))));
+      return {c.total, c.trainable};
+    } catch (const ConfigError&) {
+      return {0, 0};  // the trial fails on its group with the reason
+    }
+  };
+}
+
+void print_kept(const std::string& path, const ExperimentConfig& cfg, const std::set<int64_t>& kept) {
+  if (kept.empty()) return;
+  std::string ids;
+  for (int64_t id : kept) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+  std::printf("\nmpitune: the final weights of trial%s %s (experiment.keep = %s) are in %s/\n",
+              kept.size() > 1 ? "s" : "", ids.c_str(), cfg.experiment.keep.c_str(), cfg.keep_root().c_str());
+  std::printf("mpitune: export one as a Hugging Face folder: mpitune export %s --trial %lld --out DIR\n", path.c_str(),
+              static_cast<long long>(*kept.rbegin()));
 }
 
 void print_final(const ExperimentConfig& cfg, const std::string& path, const std::string& status,
@@ -161,11 +194,13 @@ int run_validated(const RunRequest& req, const std::string& text) {
                   cfg.experiment.name.c_str(), method_name(cfg).c_str(), topo.world_size, topo.num_groups,
                   topo.group_size, path.c_str());
     CoordinatorRun run{cfg, topo, channel, *store, info, groups, req.quiet};
+    describe_model(cfg, run);
     const double cpu0 = cpu_seconds();
     const std::string outcome = run_coordinator(run);
     const double coordinator_cpu = cpu_seconds() - cpu0;
     store->close();
     print_final(cfg, path, outcome, coordinator_cpu);
+    print_kept(path, cfg, run.kept);
   } else {
     GroupControl control(comms.group());
     StateTransfer transfer(comms.transfer(), topo);

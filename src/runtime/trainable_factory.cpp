@@ -11,9 +11,9 @@
 
 namespace mpitune {
 
-void validate_trainable_config(const ExperimentConfig& cfg) {
+void validate_trainable_config(const ExperimentConfig& cfg, bool progress) {
   if (cfg.experiment.trainable == "synthetic") return validate_synthetic(cfg);
-  validate_gpt_config(cfg);
+  validate_gpt_config(cfg, progress);
 }
 
 TrainableSetup make_trainable(const ExperimentConfig& cfg, const Topology& topo, MPI_Comm group) {

@@ -110,6 +110,10 @@ void write_attr_uint64(hid_t loc, const char* name, uint64_t value) {
   write_scalar_attr(loc, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &value);
 }
 
+void write_attr_int64(hid_t loc, const char* name, int64_t value) {
+  write_scalar_attr(loc, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value);
+}
+
 void write_attr_float64(hid_t loc, const char* name, double value) {
   write_scalar_attr(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value);
 }

@@ -85,6 +85,7 @@ H5Handle vlen_string_type();
 void write_attr_string(hid_t loc, const char* name, const std::string& value);
 void write_attr_int32(hid_t loc, const char* name, int32_t value);
 void write_attr_uint64(hid_t loc, const char* name, uint64_t value);
+void write_attr_int64(hid_t loc, const char* name, int64_t value);
 void write_attr_float64(hid_t loc, const char* name, double value);
 
 bool has_attr(hid_t loc, const char* name);

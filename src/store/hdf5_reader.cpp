@@ -74,6 +74,15 @@ void read_root_attributes(hid_t f, const std::string& path, ExperimentInfo& info
   info.num_groups = static_cast<int>(h5::read_attr_int(f, "num_groups"));
   info.device_kind = h5::read_attr_string(f, "device_kind");
   info.start_time = h5::read_attr_float64(f, "start_time");
+  if (info.schema_version >= 2) {
+    info.model_init = h5::read_attr_string(f, "model_init");
+    info.model_path = h5::read_attr_string(f, "model_path");
+    info.architecture = h5::read_attr_string(f, "architecture");
+    info.tokenizer = h5::read_attr_string(f, "tokenizer");
+    info.params_total = h5::read_attr_int(f, "params_total");
+    info.params_trainable = h5::read_attr_int(f, "params_trainable");
+    info.keep_dir = h5::read_attr_string(f, "keep_dir");
+  }
 }
 
 // Reads every row of `table` and decodes it with `columns`.

@@ -89,6 +89,8 @@ TrialColumns::TrialColumns(const Space& space, const std::vector<size_t>& text_b
   last_metric = type.add_float64("last_metric");
   device_seconds = type.add_float64("device_seconds");
   reason = type.add_string("reason", kH5ReasonBytes);
+  params_total = type.add_int64("params_total");
+  params_trainable = type.add_int64("params_trainable");
 }
 
 std::vector<size_t> TrialColumns::text_bytes_for(const Space& space) {
@@ -107,7 +109,7 @@ std::vector<size_t> TrialColumns::text_bytes_for(const Space& space) {
 void TrialColumns::check_names(const Space& space) {
   static const char* const fixed[] = {"id", "parent", "group", "status", "start_time", "end_time",
                                       "last_step", "best_metric", "last_metric", "device_seconds",
-                                      "reason"};
+                                      "reason", "params_total", "params_trainable"};
   for (const auto& d : space.domains())
     for (const char* f : fixed)
       if (d.name == f)
@@ -144,6 +146,8 @@ Row TrialColumns::encode(const TrialRecord& t) const {
   r.set_float64(last_metric, t.last_metric);
   r.set_float64(device_seconds, t.device_seconds);
   r.set_string(reason, t.reason);
+  r.set_int64(params_total, t.params_total);
+  r.set_int64(params_trainable, t.params_trainable);
   return r;
 }
 
@@ -170,6 +174,8 @@ TrialRecord TrialColumns::decode(const Row& r) const {
   t.last_metric = r.float64(last_metric);
   t.device_seconds = r.float64(device_seconds);
   t.reason = r.string(reason);
+  t.params_total = r.int64(params_total);
+  t.params_trainable = r.int64(params_trainable);
   return t;
 }
 
@@ -267,6 +273,7 @@ TransferColumns::TransferColumns() {
   seconds = type.add_float64("seconds");
   old_hparams = type.add_string("old_hparams", kH5ReasonBytes);
   new_hparams = type.add_string("new_hparams", kH5ReasonBytes);
+  payload = type.add_string("payload", kH5KindBytes);
 }
 
 Row TransferColumns::encode(const TransferRecord& t) const {
@@ -281,6 +288,7 @@ Row TransferColumns::encode(const TransferRecord& t) const {
   r.set_float64(seconds, t.seconds);
   r.set_string(old_hparams, t.old_hparams);
   r.set_string(new_hparams, t.new_hparams);
+  r.set_string(payload, t.payload);
   return r;
 }
 
@@ -296,6 +304,7 @@ TransferRecord TransferColumns::decode(const Row& r) const {
   t.seconds = r.float64(seconds);
   t.old_hparams = r.string(old_hparams);
   t.new_hparams = r.string(new_hparams);
+  t.payload = r.string(payload);
   return t;
 }
 

@@ -47,7 +47,7 @@ struct TrialColumns {
 
   RowType type;
   size_t id, parent, group, status, start_time, end_time, last_step, best_metric, last_metric,
-      device_seconds, reason;
+      device_seconds, reason, params_total, params_trainable;
 
  private:
   Space space_;
@@ -80,7 +80,7 @@ struct TransferColumns {
 
   RowType type;
   size_t time, source_trial, source_group, target_trial, target_group, step, bytes, seconds,
-      old_hparams, new_hparams;
+      old_hparams, new_hparams, payload;
 };
 
 struct GroupColumns {

@@ -128,6 +128,13 @@ void Hdf5Store::write_root_attributes(const ExperimentInfo& info) {
   h5::write_attr_int32(root, "num_groups", info.num_groups);
   h5::write_attr_string(root, "device_kind", info.device_kind);
   h5::write_attr_float64(root, "start_time", info.start_time);
+  h5::write_attr_string(root, "model_init", info.model_init);
+  h5::write_attr_string(root, "model_path", info.model_path);
+  h5::write_attr_string(root, "architecture", info.architecture);
+  h5::write_attr_string(root, "tokenizer", info.tokenizer);
+  h5::write_attr_int64(root, "params_total", info.params_total);
+  h5::write_attr_int64(root, "params_trainable", info.params_trainable);
+  h5::write_attr_string(root, "keep_dir", info.keep_dir);
 }
 
 void Hdf5Store::begin(const ExperimentInfo& info, const std::vector<GroupRecord>& groups) {

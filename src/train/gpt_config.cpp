@@ -5,24 +5,18 @@
 
 #include "mpitune/comm/mpi_collectives.hpp"
 #include "mpitune/core/error.hpp"
-#include "mpitune/train/data.hpp"
+#include "mpitune/data/token_corpus.hpp"
 #include "mpitune/train/device.hpp"
+#include "mpitune/train/hf_names.hpp"
+#include "mpitune/train/model_layout.hpp"
+#include "mpitune/train/model_source.hpp"
 
 namespace mpitune {
 namespace {
 
-// The longest context any trial may use: model.seq_len, or the top of a [space] seq_len domain.
-int64_t largest_seq_len(const ExperimentConfig& c) {
-  int64_t longest = c.model.seq_len;
-  if (const Domain* d = c.space.find("seq_len")) {
-    if (d->is_categorical()) {
-      for (const auto& v : d->values)
-        if (v.is_numeric()) longest = std::max(longest, v.as_int());
-    } else {
-      longest = std::max(longest, static_cast<int64_t>(d->high));
-    }
-  }
-  return longest;
+bool names_key(const std::string& space_name, const std::string& section, const std::string& key) {
+  const auto k = gpt_hparam_key(space_name);
+  return k && k->section == section && k->key == key;
 }
 
 void check_device(const ExperimentConfig& c) {
@@ -41,36 +35,51 @@ void check_device(const ExperimentConfig& c) {
                       "use collectives = auto or mpi, or build mpitune against a CUDA libtorch with NCCL");
 }
 
-void check_vocab(const ExperimentConfig& c) {
-  if (c.model.vocab_size < kByteVocab)
-    throw ConfigError("model.vocab_size",
-                      std::to_string(c.model.vocab_size) + " is smaller than the byte tokenizer's 256 tokens",
-                      "use vocab_size = 256 (a larger table is allowed but only pads the embedding)");
-}
-
-void check_corpus(const ExperimentConfig& c) {
-  const std::string& path = c.data.corpus;
-  const auto files = corpus_files(path);
-  const SplitSizes sizes = split_sizes(files, c.data.val_fraction);
-  if (files.empty() || sizes.train + sizes.validation == 0)
-    throw ConfigError("data.corpus", "'" + path + "' holds no text",
-                      "point data.corpus at a non-empty text file or folder of text files");
-  const int64_t window = largest_seq_len(c) + 1;
-  if (sizes.train < window || sizes.validation < window)
-    throw ConfigError("data.corpus",
-                      "'" + path + "' splits into " + std::to_string(sizes.train) + " training and " +
-                          std::to_string(sizes.validation) + " validation bytes, but a window of seq_len + 1 = " +
-                          std::to_string(window) + " bytes must fit in each",
-                      "use a larger corpus, a larger data.val_fraction or a smaller model.seq_len");
+// The model of the base config and of every value a tuned lora.* key may take (its choices, or
+// the ends of its range) must fit: a rank larger than a target, targets that name nothing.
+void check_models(const ExperimentConfig& c, const ModelSource& src) {
+  const ModelSpec base = src.spec(c);
+  if (src.weights) check_pretrained_weights(base, model_layout(base), *src.weights);
+  for (const auto& dom : c.space.domains()) {
+    const auto key = gpt_hparam_key(dom.name);
+    if (!key || !(key->section == "lora" || (key->section == "model" && key->key == "seq_len"))) continue;
+    std::vector<ParamValue> values = dom.values;
+    if (!dom.is_categorical()) values = {ParamValue(dom.low), ParamValue(dom.high)};
+    for (const auto& v : values) {
+      HParams hp;
+      hp.set(dom.name, dom.kind == DomainKind::Int ? ParamValue(v.as_int()) : v);
+      try {
+        src.spec(with_hparams(c, hp));
+      } catch (const ConfigError& e) {
+        throw ConfigError("space." + dom.name, "value " + v.to_string() + " does not fit the model (" + e.what() + ")",
+                          "narrow the domain");
+      }
+    }
+  }
 }
 
 }  // namespace
 
-void validate_gpt_config(const ExperimentConfig& c) {
+int64_t largest_seq_len(const ExperimentConfig& c) {
+  int64_t longest = c.model.seq_len;
+  for (const auto& d : c.space.domains()) {
+    if (!names_key(d.name, "model", "seq_len")) continue;
+    if (d.is_categorical()) {
+      for (const auto& v : d.values)
+        if (v.is_numeric()) longest = std::max(longest, v.as_int());
+    } else {
+      longest = std::max(longest, static_cast<int64_t>(d.high));
+    }
+  }
+  return longest;
+}
+
+void validate_gpt_config(const ExperimentConfig& c, bool progress) {
   if (c.experiment.trainable != "gpt") return;
   check_device(c);
-  check_vocab(c);
-  check_corpus(c);
+  const ModelSource src = ModelSource::open(c);
+  check_models(c, src);
+  prepare_token_corpus(c.data, *src.tokenizer, token_cache_dir(c), largest_seq_len(c) + 1, progress);
 }
 
 }  // namespace mpitune

@@ -6,26 +6,30 @@
 #include <c10/util/Exception.h>
 
 #include <new>
-#include <sstream>
 #include <utility>
 
 #include "mpitune/comm/collectives.hpp"
 #include "mpitune/core/error.hpp"
 #include "mpitune/core/rng.hpp"
+#include "mpitune/data/token_corpus.hpp"
 #include "mpitune/train/checkpoint.hpp"
-#include "mpitune/train/data.hpp"
 #include "mpitune/train/dense_gpt.hpp"
 #include "mpitune/train/device.hpp"
 #include "mpitune/train/loss_scaler.hpp"
+#include "mpitune/train/model_source.hpp"
 #include "mpitune/train/optim.hpp"
 #include "mpitune/train/sharded_gpt.hpp"
 #include "mpitune/train/state_io.hpp"
+#include "mpitune/train/token_batches.hpp"
 #include "mpitune/train/update_step.hpp"
 
 namespace mpitune {
 namespace {
 
-constexpr int64_t kStateVersion = 1;
+constexpr int64_t kStateVersion = 2;
+// A training batch whose windows hold no counted target (prompt-only stretches of
+// prompt/completion data) is drawn again, at most this many times.
+constexpr int kRedraws = 100;
 
 // Runs f, turning what torch throws (bad shapes, out of memory) into a TrialError that says
 // what was being done; mpitune's own errors pass through.
@@ -46,29 +50,18 @@ auto as_trial_error(const char* what, F&& f) -> decltype(f()) {
   }
 }
 
-// Windows of bytes -> (inputs, targets) [rows, window - 1] int64 on `device`.
-std::pair<at::Tensor, at::Tensor> to_batch(std::vector<uint8_t>& bytes, int64_t rows, int64_t window,
-                                           at::Device device) {
-  const at::Tensor w = at::from_blob(bytes.data(), {rows, window}, at::kByte).to(at::kLong).to(device);
-  return {w.narrow(1, 0, window - 1), w.narrow(1, 1, window - 1)};
-}
-
-std::string shape_text(const GptShape& s) {
-  std::ostringstream o;
-  o << "n_layer " << s.n_layer << " n_head " << s.n_head << " d_model " << s.d_model << " seq_len " << s.seq_len
-    << " vocab " << s.vocab;
-  return o.str();
-}
-
 class GptTrainable final : public Trainable {
  public:
   GptTrainable(const ExperimentConfig& base, std::shared_ptr<Collectives> group, int cuda_device)
-      : base_(base), group_(std::move(group)), cuda_device_(cuda_device),
-        corpus_(Corpus::load(base.data.corpus, base.data.val_fraction)) {}
+      : base_(base), group_(std::move(group)), cuda_device_(cuda_device), source_(ModelSource::open(base)) {}
 
   void start(int64_t trial, const HParams& hp, uint64_t seed, int64_t max_steps) override {
     release();
-    as_trial_error("starting the trial", [&] { trial_ = make_trial(trial, hp, seed, max_steps); });
+    as_trial_error("starting the trial", [&] {
+      std::unique_ptr<Trial> t = make_trial(trial, hp, seed, max_steps);
+      check_windows(*t);
+      trial_ = std::move(t);
+    });
   }
 
   int64_t step() const override { return trial_ ? trial_->step : 0; }
@@ -92,8 +85,9 @@ class GptTrainable final : public Trainable {
     m.trial = t.id;
     m.step = t.step;
     m.precision = precision_name(t.model->precision());
-    m.shape = shape_text(t.shape);
-    for (const auto& u : t.model->layout()) m.units.emplace_back(u.name, u.numel);
+    m.shape = t.spec.shape_text();
+    for (const auto& u : t.model->layout())
+      if (u.trainable) m.units.emplace_back(u.name, u.numel);
     save_sharded_checkpoint(dir, export_state(), std::move(m), group_.get());
   }
 
@@ -114,27 +108,28 @@ class GptTrainable final : public Trainable {
     import_state(bytes, trial, hp, "trial state of " + std::to_string(bytes.size()) + " bytes");
   }
 
-  // PBT's explore: the held trial goes on with `hp` from its next step. The model's shape and
+  // PBT's explore: the held trial goes on with `hp` from its next step. The model's shapes and
   // precision (and the device) are fixed by its parameters and state; the rest (lr, weight
-  // decay, betas, clipping, schedule, batch size, accumulation) may change.
+  // decay, betas, clipping, schedule, batch size, accumulation, LoRA's alpha and dropout) may
+  // change.
   void update_hparams(const HParams& hp) override {
     MPITUNE_CHECK(trial_, "update_hparams without a started trial");
     Trial& t = *trial_;
     as_trial_error("changing hyperparameters", [&] {
       const ExperimentConfig cfg = with_hparams(base_, hp);
-      const GptShape shape = GptShape::from(cfg.model);
-      if (shape_text(shape) != shape_text(t.shape) || cfg.train.precision != t.cfg.train.precision)
-        throw TrialError("the model's shape and precision cannot change during a trial (" + shape_text(t.shape) +
-                         ", " + t.cfg.train.precision + "; asked for " + shape_text(shape) + ", " +
+      const ModelSpec spec = source_.spec(cfg);
+      if (spec.shape_text() != t.spec.shape_text() || spec.seq_len != t.spec.seq_len ||
+          cfg.train.precision != t.cfg.train.precision)
+        throw TrialError("the model's shape and precision cannot change during a trial (" + t.spec.shape_text() +
+                         ", " + t.cfg.train.precision + "; asked for " + spec.shape_text() + ", " +
                          cfg.train.precision + ")");
-      const int64_t per_micro = int64_t(cfg.train.accumulation) * group_size();
-      if (cfg.train.batch_size % per_micro != 0)
-        throw TrialError("batch_size = " + std::to_string(cfg.train.batch_size) +
-                         " is not a multiple of accumulation x group size = " + std::to_string(per_micro));
+      t.micro = micro_batch(cfg);
       t.cfg = cfg;
       t.hparams = hp;
-      t.micro = cfg.train.batch_size / per_micro;
       t.adamw = AdamWOptions::from(cfg.train);
+      if (spec.lora.alpha != t.spec.lora.alpha || spec.lora.dropout != t.spec.lora.dropout)
+        t.model->set_lora(spec.lora.alpha, spec.lora.dropout);
+      t.spec = spec;
     });
   }
 
@@ -152,7 +147,7 @@ class GptTrainable final : public Trainable {
     w.i64(t.max_steps);
     w.i64(t.step);
     w.str(precision_name(t.model->precision()));
-    w.str(shape_text(t.shape));
+    w.str(t.spec.shape_text());
     w.i64(group_size());
     w.i64(group_rank());
     w.str(t.hparams.to_string());
@@ -190,10 +185,10 @@ class GptTrainable final : public Trainable {
              std::to_string(group_size()));
     std::unique_ptr<Trial> t;
     as_trial_error("resuming the trial", [&] { t = make_trial(trial, hp, seed, max_steps); });
-    if (shape != shape_text(t->shape) || precision != precision_name(t->model->precision()))
+    if (shape != t->spec.shape_text() || precision != precision_name(t->model->precision()))
       throw TrialError(what + " holds a " + precision + " model of shape '" + shape + "' but trial " +
                        std::to_string(trial) + "'s config gives a " + precision_name(t->model->precision()) +
-                       " model of shape '" + shape_text(t->shape) + "'");
+                       " model of shape '" + t->spec.shape_text() + "'");
     const bool has_scaler = r.i64() != 0;
     if (has_scaler) {
       DynamicLossScaler::State s;
@@ -215,8 +210,8 @@ class GptTrainable final : public Trainable {
     uint64_t seed = 0;
     HParams hparams;
     ExperimentConfig cfg;
-    GptShape shape;
-    int64_t window = 0;  // seq_len + 1 bytes
+    ModelSpec spec;
+    int64_t window = 0;  // seq_len + 1 tokens
     int64_t micro = 0;   // rows per micro-batch on this rank
     AdamWOptions adamw;
     at::Device device = at::kCPU;
@@ -231,103 +226,137 @@ class GptTrainable final : public Trainable {
   int group_size() const { return group_ ? group_->size() : 1; }
   int group_rank() const { return group_ ? group_->rank() : 0; }
 
-  std::unique_ptr<Trial> make_trial(int64_t trial, const HParams& hp, uint64_t seed, int64_t max_steps) const {
+  int64_t micro_batch(const ExperimentConfig& c) const {
+    const int64_t per_micro = int64_t(c.train.accumulation) * group_size();
+    if (c.train.batch_size % per_micro != 0)
+      throw TrialError("batch_size = " + std::to_string(c.train.batch_size) +
+                       " is not a multiple of accumulation x group size = " + std::to_string(per_micro));
+    return c.train.batch_size / per_micro;
+  }
+
+  std::unique_ptr<Trial> make_trial(int64_t trial, const HParams& hp, uint64_t seed, int64_t max_steps) {
     auto t = std::make_unique<Trial>();
     t->id = trial;
     t->seed = seed;
     t->hparams = hp;
     t->cfg = with_hparams(base_, hp);
     const auto& c = t->cfg;
-    t->shape = GptShape::from(c.model);
-    t->window = t->shape.seq_len + 1;
-    const int64_t shortest = std::min<int64_t>(corpus_.train().size(), corpus_.validation().size());
-    if (shortest < t->window)
-      throw TrialError("seq_len = " + std::to_string(t->shape.seq_len) + " needs windows of " +
-                       std::to_string(t->window) + " bytes but a split of the corpus has only " +
-                       std::to_string(shortest));
+    t->spec = source_.spec(c);
+    t->window = t->spec.seq_len + 1;
     const Precision precision = parse_precision(c.train.precision);
     const std::string dev = resolve_device(c.train.device);
     if (precision == Precision::F16 && dev != "cuda")
       throw TrialError("fp16 needs a CUDA device (CPU kernels lack fp16); use bf16 or fp32 on CPU");
     t->device = dev == "cuda" ? at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(cuda_device_)) : at::Device(at::kCPU);
-    const int64_t per_micro = int64_t(c.train.accumulation) * group_size();
-    if (c.train.batch_size % per_micro != 0)
-      throw TrialError("batch_size = " + std::to_string(c.train.batch_size) +
-                       " is not a multiple of accumulation x group size = " + std::to_string(per_micro));
-    t->micro = c.train.batch_size / per_micro;
+    t->micro = micro_batch(c);
     t->adamw = AdamWOptions::from(c.train);
     t->max_steps = max_steps;
     t->data_rng = Rng(derive_seed(seed, "data"));
-    t->eval_offsets = spaced_windows(static_cast<int64_t>(corpus_.validation().size()), t->window,
-                                     int64_t(base_.data.eval_batches) * base_.train.batch_size);
+    // LoRA dropout draws from torch's generator: seeded per trial so a trial repeats.
+    at::manual_seed(derive_seed(seed, "dropout"));
+    ModelInit init;
+    init.seed = seed;
+    init.weights = source_.weights ? &*source_.weights : nullptr;
+    init.frozen = &frozen_;
     if (group_)
-      t->model = make_sharded_gpt(t->shape, seed, t->device, precision, group_);
+      t->model = make_sharded_gpt(t->spec, init, t->device, precision, group_);
     else
-      t->model = make_dense_gpt(t->shape, seed, t->device, precision, nullptr);
+      t->model = make_dense_gpt(t->spec, init, t->device, precision, nullptr);
     if (precision == Precision::F16) t->scaler = std::make_unique<DynamicLossScaler>();
     return t;
   }
 
-  // Mean over the ranks of a value every rank holds (identity for one rank).
-  double group_mean(double v) const {
-    if (group_size() == 1) return v;
-    group_->all_reduce(&v, 1, DType::F64, ReduceOp::Sum);
-    return v / group_size();
+  // The token corpus, opened on first use (a trial loaded only to be exported needs none). Rank
+  // 0 tokenized it before the job (validate_gpt_config): this finds the cached file.
+  const TokenCorpus& corpus() {
+    if (!corpus_) {
+      const PreparedCorpus p = prepare_token_corpus(base_.data, *source_.tokenizer, token_cache_dir(base_),
+                                                    largest_seq_len(base_) + 1, /*progress=*/false);
+      corpus_ = TokenCorpus::open(p.path);
+    }
+    return *corpus_;
+  }
+
+  // The trial's windows must fit the splits; its evaluation windows, the same for every trial.
+  void check_windows(Trial& t) {
+    const int64_t shortest = std::min(corpus().train().size, corpus().validation().size);
+    if (shortest < t.window)
+      throw TrialError("seq_len = " + std::to_string(t.spec.seq_len) + " needs windows of " + std::to_string(t.window) +
+                       " tokens but a split of the corpus has only " + std::to_string(shortest));
+    if (t.eval_offsets.empty())
+      t.eval_offsets = spaced_windows(corpus().validation(), t.window,
+                                      int64_t(base_.data.eval_batches) * base_.train.batch_size);
+  }
+
+  // Sum over the ranks (identity for one rank).
+  double group_sum(double v) const {
+    if (group_size() > 1) group_->all_reduce(&v, 1, DType::F64, ReduceOp::Sum);
+    return v;
   }
 
   StepResult run_step(Trial& t) {
     const TrainOptions& o = t.cfg.train;
     const int64_t accumulation = o.accumulation;
     const double lr = learning_rate(t.step, o.lr, o.warmup_steps, t.max_steps, o.min_lr_ratio);
-    // Every rank draws the whole global batch so that the data stream is the same for any G.
-    const std::vector<int64_t> offsets =
-        draw_windows(t.data_rng, static_cast<int64_t>(corpus_.train().size()), t.window, o.batch_size);
+    check_windows(t);
+    const TokenSplit& train = corpus().train();
+    // Every rank draws the whole global batch, so the data stream is the same for any G, and
+    // counts its targets, so every rank weighs its rows by the same global count.
+    std::vector<int64_t> offsets;
+    int64_t counted = 0;
+    for (int attempt = 0; counted == 0; ++attempt) {
+      if (attempt == kRedraws)
+        throw TrialError("no training window holds a target whose loss counts (are all completions empty?)");
+      offsets = draw_windows(t.data_rng, train, t.window, o.batch_size);
+      counted = count_targets(train, offsets, 0, o.batch_size, t.window);
+    }
     const RowRange mine = rank_rows(o.batch_size, group_rank(), group_size());
-    // Each micro-batch's mean loss weighs 1/(A G) so the summed gradient is the global mean's;
-    // times the loss scale under fp16.
+    // Each micro-batch's loss sum weighs 1/(targets of the global batch): the summed gradient is
+    // the global mean's; times the loss scale under fp16.
     const double scale = t.scaler ? t.scaler->scale() : 1.0;
-    const double weight = scale / static_cast<double>(accumulation * group_size());
+    const double weight = scale / static_cast<double>(counted);
     at::Tensor loss_sum = at::zeros({}, at::TensorOptions().dtype(at::kFloat).device(t.device));
     for (int64_t a = 0; a < accumulation; ++a) {
       const int64_t begin = mine.begin + a * t.micro;
-      std::vector<uint8_t> bytes = read_windows(corpus_.train(), offsets, begin, begin + t.micro, t.window);
-      const auto [tokens, targets] = to_batch(bytes, t.micro, t.window, t.device);
+      const auto [tokens, targets] = token_batch(train, offsets, begin, begin + t.micro, t.window, t.device);
       loss_sum += t.model->forward_backward(tokens, targets, weight);
     }
     const UpdateOutcome u = update_parameters(*t.model, t.scaler.get(), t.adamw, lr, o.grad_clip);
     ++t.step;
 
     StepResult r;
-    r.loss = group_mean(loss_sum.item<double>() / static_cast<double>(accumulation));
+    r.loss = group_sum(loss_sum.item<double>()) / static_cast<double>(counted);
     r.lr = lr;
-    r.tokens = int64_t(o.batch_size) * t.shape.seq_len;
+    r.tokens = int64_t(o.batch_size) * t.spec.seq_len;
     r.loss_scale = u.loss_scale;
     r.skipped = u.skipped;
     return r;
   }
 
   double run_eval(Trial& t) {
-    const int64_t batch = base_.train.batch_size;
-    const RowRange mine = rank_rows(batch, group_rank(), group_size());
+    check_windows(t);
+    const TokenSplit& val = corpus().validation();
+    const int64_t batch_rows = base_.train.batch_size;
+    const RowRange mine = rank_rows(batch_rows, group_rank(), group_size());
     const int64_t chunk = std::min(t.micro, mine.count());
-    double weighted = 0;  // sum over chunks of mean loss x rows
-    int64_t rows = 0;
+    LossSum mine_sum;
     for (int64_t b = 0; b < base_.data.eval_batches; ++b) {
-      for (int64_t begin = b * batch + mine.begin; begin < b * batch + mine.end; begin += chunk) {
-        const int64_t n = std::min(chunk, b * batch + mine.end - begin);
-        std::vector<uint8_t> bytes = read_windows(corpus_.validation(), t.eval_offsets, begin, begin + n, t.window);
-        const auto [tokens, targets] = to_batch(bytes, n, t.window, t.device);
-        weighted += t.model->forward_loss(tokens, targets).item<double>() * static_cast<double>(n);
-        rows += n;
-      }
+      const LossSum l = windows_loss(*t.model, val, t.eval_offsets, b * batch_rows + mine.begin, b * batch_rows + mine.end,
+                                     t.window, chunk);
+      mine_sum.sum += l.sum;
+      mine_sum.targets += l.targets;
     }
-    return group_mean(weighted / static_cast<double>(rows));
+    const double total = group_sum(static_cast<double>(mine_sum.targets));
+    if (total == 0) throw TrialError("the validation windows hold no target whose loss counts");
+    return group_sum(mine_sum.sum) / total;
   }
 
   ExperimentConfig base_;
   std::shared_ptr<Collectives> group_;
   int cuda_device_;
-  Corpus corpus_;
+  ModelSource source_;
+  std::shared_ptr<const TokenCorpus> corpus_;
+  FrozenCache frozen_;
   std::unique_ptr<Trial> trial_;
 };
 

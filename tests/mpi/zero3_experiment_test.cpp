@@ -40,6 +40,7 @@ d_model = 32
 seq_len = 32
 [data]
 eval_batches = 2
+document_separator = line
 [train]
 device = cpu
 log_interval = 3

@@ -46,7 +46,7 @@ Outcome run_trial(Trainable& t) {
   for (int s = 0; s < kSteps; ++s) o.losses.push_back(t.train_step().loss);
   o.eval = t.evaluate();
   GptModel* m = gpt_model_of(t);
-  for (size_t u = 0; u < m->layout().size(); ++u) o.masters.push_back(m->master_unit(u));
+  for (size_t b = 0; b < m->layout().size(); ++b) o.masters.push_back(m->buffer_values(b));
   return o;
 }
 
@@ -54,8 +54,8 @@ TEST_F(Zero3, GroupsOf1And2And4MatchTheUnshardedModel) {
   ASSERT_EQ(testing::world_size(), 4) << "registered with mpirun -np 4";
   std::vector<at::Tensor> start;
   {
-    auto d = make_dense_gpt(GptShape::from(config("fp32").model), 21, at::kCPU, Precision::F32, nullptr);
-    for (size_t u = 0; u < d->layout().size(); ++u) start.push_back(d->master_unit(u));
+    auto d = make_dense_gpt(ModelSpec::from_config(config("fp32"), nullptr, 256), testing::seed_init(21), at::kCPU, Precision::F32, nullptr);
+    for (size_t b = 0; b < d->layout().size(); ++b) start.push_back(d->buffer_values(b));
   }
   if (testing::world_rank() == 0)
     std::printf("\nZeRO-3 vs unsharded, %d steps, global batch 8 (tiny GPT, %s):\n"
@@ -94,11 +94,13 @@ TEST_F(Zero3, GroupsOf1And2And4MatchTheUnshardedModel) {
 
 TEST_F(Zero3, PersistentBytesPerRankAre18POverGAndGatheredStorageIsReleased) {
   ASSERT_EQ(testing::world_size(), 4) << "registered with mpirun -np 4";
-  GptShape shape = testing::tiny_shape();
+  ModelSpec shape = testing::tiny_spec();
   shape.d_model = 64;
-  shape.n_head = 4;
+  shape.n_head = shape.n_kv_head = 4;
+  shape.head_dim = 16;
+  shape.d_ff = 256;
   shape.n_layer = 4;
-  const int64_t params = count_parameters(gpt_layout(shape));
+  const int64_t params = count_parameters(model_layout(shape)).total;
   if (testing::world_rank() == 0)
     std::printf("\nPersistent bytes per rank, bf16 (P = %lld parameters, 5 units):\n"
                 "| G | measured (max over ranks) | 18 P / G | ratio | gathered after forward (blocks) |\n"
@@ -106,11 +108,11 @@ TEST_F(Zero3, PersistentBytesPerRankAre18POverGAndGatheredStorageIsReleased) {
                 static_cast<long long>(params));
   for (int g : {1, 2, 4}) {
     testing::WorldGroups groups(g);
-    auto m = make_sharded_gpt(shape, 5, at::kCPU, Precision::BF16, groups.group());
+    auto m = make_sharded_gpt(shape, testing::seed_init(5), at::kCPU, Precision::BF16, groups.group());
     const auto [x, y] = testing::global_batch(4, shape.seq_len, 0);
     const int64_t rows = 4 / g;
     const int r = groups.group()->rank();
-    m->forward_backward(x.narrow(0, r * rows, rows), y.narrow(0, r * rows, rows), 1.0 / g);
+    m->forward_backward(x.narrow(0, r * rows, rows), y.narrow(0, r * rows, rows), 1.0 / (4.0 * shape.seq_len));
     const auto after = m->gathered_bytes_after_forward();
     int64_t blocks = 0;
     for (size_t u = 1; u < after.size(); ++u) blocks += after[u];
@@ -135,7 +137,7 @@ TEST_F(Zero3, AnInfOnOneRanksSliceSkipsTheStepOnEveryRankAndTheScaleHalves) {
   ASSERT_EQ(testing::world_size() % 2, 0) << "registered with mpirun -np 4";
   testing::WorldGroups groups(2);
   auto c = groups.group();
-  auto m = make_sharded_gpt(testing::tiny_shape(), 3, at::kCPU, Precision::F32, c);
+  auto m = make_sharded_gpt(testing::tiny_spec(), testing::seed_init(3), at::kCPU, Precision::F32, c);
   LossScalerOptions o;
   o.initial_scale = 1024;
   o.window = 3;
@@ -145,15 +147,15 @@ TEST_F(Zero3, AnInfOnOneRanksSliceSkipsTheStepOnEveryRankAndTheScaleHalves) {
   std::vector<double> scales;
   for (int step = 0; step < 6; ++step) {
     const bool inject = step == 1 || step == 2;
-    const at::Tensor before = m->master_unit(1);
+    const at::Tensor before = m->buffer_values(1);
     const auto [x, y] = testing::global_batch(8, 16, 100 + step);
     const int64_t begin = 4 * c->rank();
-    m->forward_backward(x.narrow(0, begin, 4), y.narrow(0, begin, 4), scaler.scale() / 2);
+    m->forward_backward(x.narrow(0, begin, 4), y.narrow(0, begin, 4), scaler.scale() / (8.0 * 16));
     if (inject && c->rank() == 1) m->gradient_slice(1)[5] = std::numeric_limits<float>::infinity();
     const UpdateOutcome u = update_parameters(*m, &scaler, AdamWOptions{}, 1e-2, 1.0);
     skipped.push_back(u.skipped);
     scales.push_back(u.loss_scale);
-    EXPECT_EQ(at::equal(m->master_unit(1), before), u.skipped) << "step " << step;
+    EXPECT_EQ(at::equal(m->buffer_values(1), before), u.skipped) << "step " << step;
   }
   EXPECT_EQ(skipped, (std::vector<bool>{false, true, true, false, false, false}));
   EXPECT_EQ(scales, (std::vector<double>{1024, 1024, 512, 512, 512, 1024}));

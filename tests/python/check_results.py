@@ -39,7 +39,7 @@ import sys
 import h5py
 import numpy as np
 
-SUPPORTED_SCHEMA = 1
+SUPPORTED_SCHEMA = 2
 STATUSES = {"pending", "running", "paused", "completed", "stopped", "failed"}
 FINISHED_STATUSES = {"completed", "stopped", "failed"}
 ACTIONS = {"start", "continue", "stop", "pause", "resume", "clone", "complete", "fail"}
@@ -52,6 +52,9 @@ ROOT_ATTRIBUTES = {
     "config_text": str, "seed": int, "metric": str, "mode": str, "scheduler": str,
     "searcher": str, "trainable": str, "world_size": int, "group_size": int, "num_groups": int,
     "device_kind": str, "start_time": float,
+    # schema 2: the model
+    "model_init": str, "model_path": str, "architecture": str, "tokenizer": str,
+    "params_total": int, "params_trainable": int, "keep_dir": str,
 }
 
 # Column -> numpy kind: f float64, i integer, S fixed-length bytes.
@@ -59,14 +62,14 @@ COLUMNS = {
     "space": {"name": "S", "kind": "S", "low": "f", "high": "f", "choices": "S", "spec": "S"},
     "trials": {"id": "i", "parent": "i", "group": "i", "status": "S", "start_time": "f",
                "end_time": "f", "last_step": "i", "best_metric": "f", "last_metric": "f",
-               "device_seconds": "f", "reason": "S"},
+               "device_seconds": "f", "reason": "S", "params_total": "i", "params_trainable": "i"},
     "metrics": {"trial": "i", "step": "i", "time": "f", "train_loss": "f", "eval_loss": "f",
                 "lr": "f", "tokens": "i", "throughput": "f", "loss_scale": "f"},
     "decisions": {"time": "f", "trial": "i", "step": "i", "bracket": "i", "rung": "i",
                   "budget": "f", "action": "S", "reason": "S"},
     "pbt_transfers": {"time": "f", "source_trial": "i", "source_group": "i", "target_trial": "i",
                       "target_group": "i", "step": "i", "bytes": "i", "seconds": "f",
-                      "old_hparams": "S", "new_hparams": "S"},
+                      "old_hparams": "S", "new_hparams": "S", "payload": "S"},
     "groups": {"group": "i", "ranks": "S", "hosts": "S", "devices": "S"},
     "summary": {"status": "S", "end_time": "f", "elapsed_s": "f", "device_seconds": "f",
                 "trials": "i", "best_trial": "i", "best_metric": "f"},
@@ -307,8 +310,11 @@ def check_file(path, swmr, p):
         for x in transfers:
             for key in ("source_trial", "target_trial"):
                 p.check(int(x[key]) in id_set, f"/pbt_transfers: {key} {x[key]} is not in /trials")
-            for key in ("source_group", "target_group"):
-                p.check(int(x[key]) in group_ids, f"/pbt_transfers: {key} {x[key]} is not in /groups")
+            # A paused source is copied from its checkpoint: no source group (-1).
+            p.check(int(x["source_group"]) == -1 or int(x["source_group"]) in group_ids,
+                    f"/pbt_transfers: source_group {x['source_group']} is not in /groups")
+            p.check(int(x["target_group"]) in group_ids, f"/pbt_transfers: target_group {x['target_group']} is not in /groups")
+            p.check(text(x["payload"]) in ("model", "adapters"), f"/pbt_transfers: payload '{text(x['payload'])}'")
             p.check(int(x["bytes"]) >= 0 and float(x["seconds"]) >= 0, "/pbt_transfers: negative bytes or seconds")
 
         # /summary: one row that agrees with /trials.

@@ -143,7 +143,7 @@ void write(const std::string& path, bool inconsistent) {
       best_trial = t.id;
     }
   }
-  store->append_transfer({now, 0, 0, 1, 1, 3, 4096, 0.01, samples[1].hp.to_string(), samples[0].hp.to_string()});
+  store->append_transfer({now, 0, 0, 1, 1, 3, 4096, 0.01, samples[1].hp.to_string(), samples[0].hp.to_string(), "model"});
   if (inconsistent) {
     MetricRecord orphan;
     orphan.trial = 99;

@@ -18,10 +18,18 @@
 //    on from its own state with the new hyperparameters (explore only), and the reason says so.
 //  - Checkpoints live in one folder per trial under the checkpoint root; a trial that can no
 //    longer resume (completed, stopped, failed) has its folder listed by take_deletions().
+//  - Kept weights (experiment.keep = best | all): when a trial ends at a segment end (completed
+//    or stopped) and is to be kept — every trial, or the experiment's best so far — the group
+//    that holds it writes its checkpoint under the keep root (Checkpoint -> CheckpointDone)
+//    before it takes other work; a paused trial that ends has its checkpoint folder moved there
+//    (take_moves()). With `best`, the folder of the previous best goes once a better one is
+//    kept. `mpitune export` reads these folders.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +53,11 @@ struct CoordinatorOptions {
   std::string metric = "eval_loss";  // eval_loss | train_loss
   double start_time = 0;
   std::string checkpoint_root = "checkpoints";  // folder of the per-trial checkpoint folders
+  std::string keep = "none";                    // best | all | none
+  std::string keep_root = "kept";               // folder of the kept trials' folders
+  // The parameters (total, trainable) of a trial's model; unset: 0, 0 (synthetic objectives).
+  std::function<std::pair<int64_t, int64_t>(const HParams&)> param_counts;
+  std::string transfer_payload = "model";       // what a PBT exploit moves: model | adapters
 };
 
 // An order for one group's leader.
@@ -90,8 +103,13 @@ class CoordinatorCore {
   // Writes the final /summary row (status "finished" or "interrupted").
   void finish(double now);
   const std::map<TrialId, TrialRecord>& trials() const { return trials_; }
-  // Checkpoint folders no trial can resume from any more; the shell removes them.
+  // Checkpoint folders no trial can resume from any more; the shell removes them (after it has
+  // done the moves).
   std::vector<std::string> take_deletions();
+  // Folders to rename (from, to): paused trials' checkpoints that become kept weights.
+  std::vector<std::pair<std::string, std::string>> take_moves();
+  // The trials whose final weights are kept now (each in trial_checkpoint_dir(keep_root, id)).
+  const std::set<TrialId>& kept() const { return kept_; }
 
  private:
   enum class GroupState {
@@ -115,6 +133,7 @@ class CoordinatorCore {
     std::string checkpoint;          // its folder once a checkpoint was asked for
     bool checkpoint_ready = false;   // the checkpoint is complete on every rank
     bool saving = false;             // a Checkpoint order is out
+    bool keeping = false;            // a Checkpoint order of its final weights (keep root) is out
     TrialId clone_source = -1;       // synchronous PBT: copy this trial's state at resume
   };
 
@@ -140,6 +159,13 @@ class CoordinatorCore {
   void record_decision(TrialId id, int64_t step, const std::string& action, const Decision& d,
                        double now);
   void end_trial(TrialId id, TrialStatus status, const std::string& reason, double now);
+  // experiment.keep says the final weights of `id`, which just ended, are to be kept.
+  bool wants_keep(TrialId id) const;
+  // A trial's final weights are now in the keep root: with keep = best, the previous best's go.
+  void mark_kept(TrialId id);
+  // After a trial ended on `group` at a segment end: keep its weights (the group writes them),
+  // or give the group its next work.
+  std::vector<Outgoing> after_trial_end(int group, TrialId id, double now);
   void write_summary(const std::string& status, double now);
   SegmentMsg segment_for(TrialId id, int64_t start, int64_t stop, SegmentInit init) const;
   void set_busy(int group, TrialId id, int64_t until);
@@ -152,6 +178,8 @@ class CoordinatorCore {
   std::map<TrialId, TrialRecord> trials_;
   std::map<TrialId, TrialState> state_;
   std::vector<std::string> deletions_;
+  std::vector<std::pair<std::string, std::string>> moves_;
+  std::set<TrialId> kept_;
   std::map<TrialId, std::string> stop_reasons_;  // StopTrial sent, SegmentDone not yet back
   TrialId next_trial_ = 0;
   bool searcher_exhausted_ = false;

@@ -1,13 +1,15 @@
 // The typed, validated configuration of one experiment, parsed from its INI text.
 //
-// Sections: [experiment] [space] [search] [scheduler] [model] [data] [train] [synthetic] [faults].
-// Every key has a default; an unknown section or key, a value of the wrong type or out of range
-// is a ConfigError naming "section.key" and the fix. Hyperparameters in [space] are named after
-// keys of [train] or [model] (for the gpt trainable) and override them per trial (with_hparams),
+// Sections: [experiment] [space] [search] [scheduler] [model] [data] [train] [lora] [synthetic]
+// [faults]. Every key has a default; an unknown section or key, a value of the wrong type or out
+// of range is a ConfigError naming "section.key" and the fix. Hyperparameters in [space] are
+// named after keys of [train] or [model] (bare, "lr", or qualified, "train.lr") or of [lora]
+// (qualified: "lora.rank") for the gpt trainable, and override them per trial (with_hparams),
 // through the same parser as the file, so a trial's values are checked the same way.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,9 @@ struct ExperimentOptions {
   // Sharded checkpoints of paused trials (Hyperband, PBT turn-taking); removed when a trial can
   // no longer resume. {output} is replaced by experiment.output (with {name} substituted).
   std::string checkpoint_dir = "{output}.ckpt";
+  // Which trials' final weights the experiment keeps for `mpitune export` (best | all | none),
+  // under {output}.keep/trial-<id>.
+  std::string keep = "best";
 };
 
 struct SearchOptions {
@@ -69,17 +74,46 @@ struct SchedulerOptions {
 };
 
 struct ModelOptions {
+  std::string init = "scratch";      // scratch (random weights, the shape below) | pretrained
+  std::string path;                  // pretrained: a Hugging Face model folder (config.json, safetensors)
+  std::string architecture = "gpt2"; // scratch: gpt2 | llama (pretrained: config.json decides)
+  // The shape of a scratch model (pretrained: from config.json; setting these is an error).
   int n_layer = 2;
   int n_head = 4;
+  int n_kv_head = 0;     // llama: key/value heads (grouped-query attention); 0 = n_head
   int d_model = 64;
-  int seq_len = 64;  // context length in bytes
-  int vocab_size = 256;  // embedding rows; byte-level corpora need 256 (more only pads the table)
+  int d_ff = 0;          // MLP width; 0 = 4 d_model (gpt2) or 8/3 d_model rounded up to 64 (llama)
+  int seq_len = 64;      // context length in tokens (both kinds: the training windows)
+  int vocab_size = 0;    // embedding rows; 0 = the tokenizer's vocabulary (256 for bytes)
 };
 
 struct DataOptions {
-  std::string corpus = "/usr/share/games/fortunes";  // a text file or a folder of them
-  double val_fraction = 0.1;  // the last fraction of every file is held out
-  int eval_batches = 8;       // fixed validation batches (of train.batch_size sequences)
+  std::string corpus = "/usr/share/games/fortunes";  // a text file or a folder (recursive), or JSONL
+  std::string tokenizer = "auto";  // auto (the model folder's; bytes for scratch) | bytes | a folder
+  std::string val_corpus;          // validation documents from here instead of a split of corpus
+  std::string test_corpus;         // test documents from here instead of a split of corpus
+  double val_fraction = 0.1;       // of the documents of corpus, chosen by a seeded permutation
+  double test_fraction = 0;        // of the documents of corpus (never read during the search)
+  uint64_t split_seed = 0;
+  // How text files are cut into documents: "" = a file is one document; "blank" = blank lines
+  // separate documents; "line" = every line is one; anything else = a line equal to it ("%" for
+  // fortune files).
+  std::string document_separator;
+  std::string extensions;          // files of a folder read: "" = all but *.dat; else "txt, md, jsonl"
+  std::string text_field = "text";               // JSONL
+  std::string prompt_field = "prompt";           // JSONL prompt/completion: loss on the completion only
+  std::string completion_field = "completion";
+  std::string cache_dir;           // token files; "" = <folder of experiment.output>/.token-cache
+  int eval_batches = 8;            // fixed validation batches (of train.batch_size sequences)
+};
+
+// LoRA adapters (Hu et al. 2021; PEFT's LoraConfig): rank 0 = full fine-tuning.
+struct LoraOptions {
+  int rank = 0;
+  double alpha = 16;     // scale = alpha / rank
+  double dropout = 0;    // on the adapter's input, in training only
+  // attention | mlp | all-linear | a comma-separated list of module names (q_proj, v_proj, c_attn)
+  std::string targets = "attention";
 };
 
 struct TrainOptions {
@@ -127,6 +161,7 @@ struct ExperimentConfig {
   ModelOptions model;
   DataOptions data;
   TrainOptions train;
+  LoraOptions lora;
   SyntheticOptions synthetic;
   FaultOptions faults;
   Space space;
@@ -135,6 +170,8 @@ struct ExperimentConfig {
   std::string output_path() const;
   // experiment.checkpoint_dir with {output} and {name} substituted.
   std::string checkpoint_root() const;
+  // Where kept trials' final weights go: "<output>.keep".
+  std::string keep_root() const { return output_path() + ".keep"; }
 };
 
 // Parses and validates everything that can be checked without touching MPI or the filesystem.
@@ -144,7 +181,17 @@ ExperimentConfig parse_config(const IniFile& ini);
 // Throws ConfigError when a value is invalid for its key (e.g. batch size not divisible).
 ExperimentConfig with_hparams(const ExperimentConfig& base, const HParams& hp);
 
-// The names a [space] may tune for the gpt trainable (keys of [train] and [model]).
+// The names a [space] may tune for the gpt trainable: keys of [train] and [model], bare and
+// qualified ("lr", "train.lr"), and of [lora], qualified ("lora.rank").
 std::vector<std::string> gpt_tunable_names();
+
+struct HParamKey {
+  std::string section;  // "train" | "model" | "lora"
+  std::string key;
+};
+// The [section] key a [space] name of the gpt trainable sets: bare names are keys of [train] or
+// [model]; qualified ones ("train.lr", "lora.rank") name their section. Empty when it names
+// none, or a key no trial can change (device, threads, vocab_size, init, path, ...).
+std::optional<HParamKey> gpt_hparam_key(const std::string& name);
 
 }  // namespace mpitune

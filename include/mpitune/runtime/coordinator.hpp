@@ -3,6 +3,8 @@
 // It waits by polling with back-off so it never keeps a core busy.
 #pragma once
 
+#include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,9 @@ struct CoordinatorRun {
   ExperimentInfo info;
   std::vector<GroupRecord> groups;
   bool quiet = false;
+  // The parameters (total, trainable) of a trial's model (unset for synthetic objectives).
+  std::function<std::pair<int64_t, int64_t>(const HParams&)> param_counts;
+  std::set<int64_t> kept;  // out: the trials whose final weights are kept
 };
 
 // Runs the experiment to its end; returns "finished" or "interrupted".

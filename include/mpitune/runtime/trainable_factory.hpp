@@ -20,7 +20,9 @@ struct TrainableSetup {
 
 TrainableSetup make_trainable(const ExperimentConfig& cfg, const Topology& topo, MPI_Comm group);
 
-// Throws ConfigError for what the trainable cannot run (missing corpus, fp16 on CPU, ...).
-void validate_trainable_config(const ExperimentConfig& cfg);
+// Throws ConfigError for what the trainable cannot run (missing corpus, fp16 on CPU, ...). For
+// the gpt trainable this also tokenizes the corpus into its cache, once per experiment (a
+// progress line on stderr when `progress`).
+void validate_trainable_config(const ExperimentConfig& cfg, bool progress = false);
 
 }  // namespace mpitune

@@ -11,7 +11,8 @@
 // writer that goes quiet after a metric row should call flush(). A file whose writer crashed
 // stays readable up to its last flush.
 //
-// Schema (schema_version 1). Times are seconds since the Unix epoch (float64); names ending
+// Schema (schema_version 2; version 1 files, without the model attributes, the parameter
+// columns and the transfer payload, still read, those fields coming back empty / 0). Times are seconds since the Unix epoch (float64); names ending
 // in _s are durations in seconds. Strings in datasets are fixed-length, NUL-terminated UTF-8
 // (h5py returns them as bytes: decode with .decode("utf-8")); text longer than its column is
 // cut at a UTF-8 character boundary. Every dataset is 1-D, chunked and extendible, with a
@@ -22,7 +23,12 @@
 //      text, overrides applied), seed uint64, metric ("eval_loss" | "train_loss"),
 //      mode ("min" | "max"), scheduler, searcher, trainable ("gpt" | "synthetic"),
 //      world_size int32 (all ranks, rank 0 included), group_size int32, num_groups int32,
-//      device_kind ("cpu", "cuda:H100", ...), start_time float64
+//      device_kind ("cpu", "cuda:H100", ...), start_time float64,
+//      model_init ("scratch" | "pretrained"), model_path (the Hugging Face folder), architecture
+//      ("gpt2", "llama", "qwen2", ...: config.json's model_type), tokenizer (its description),
+//      params_total int64, params_trainable int64 (of the base config's model), keep_dir (the
+//      folder of the kept trials' final weights; "" when experiment.keep = none); the model
+//      attributes are "" / 0 for synthetic objectives
 //
 //   /space  one row per hyperparameter, in [space] order
 //      name S64, kind S16 ("uniform" | "loguniform" | "int" | "choice" | "grid"),
@@ -41,7 +47,8 @@
 //          longest choice) for choice/grid whose values include text; NaN / "" when unset,
 //      start_time float64, end_time float64, last_step int64, best_metric float64 (best value of
 //      the experiment metric in its mode), last_metric float64, device_seconds float64 (group
-//      size x wall seconds of its segments), reason S512 (why it stopped or failed)
+//      size x wall seconds of its segments), reason S512 (why it stopped or failed),
+//      params_total int64, params_trainable int64 (its model's; with LoRA the adapters)
 //
 //   /metrics  one row per report of a trial
 //      trial int64, step int64, time float64, train_loss float64, eval_loss float64 (NaN when not
@@ -54,9 +61,11 @@
 //      "resume" | "clone" | "complete" | "fail"), reason S512
 //
 //   /pbt_transfers  one row per PBT exploit (state copied from one group to another)
-//      time float64, source_trial int64, source_group int32, target_trial int64,
-//      target_group int32, step int64, bytes int64, seconds float64,
-//      old_hparams S512, new_hparams S512 ("lr=0.001 batch_size=16")
+//      time float64, source_trial int64, source_group int32 (-1: copied from the paused
+//      source's checkpoint), target_trial int64, target_group int32, step int64, bytes int64,
+//      seconds float64, old_hparams S512, new_hparams S512 ("lr=0.001 batch_size=16"),
+//      payload S16 ("model": weights and optimizer state; "adapters": LoRA's only, the frozen
+//      base being shared by every trial)
 //
 //   /groups  one row per trial group
 //      group int32, ranks S1024 ("1,2"), hosts S1024 ("node01,node01"), devices S1024

@@ -29,7 +29,7 @@ namespace mpitune {
 
 using TrialId = int64_t;
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;  // 2: model, tokenizer and parameter counts; transfer payload
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 enum class TrialStatus { Pending, Running, Paused, Completed, Stopped, Failed };
@@ -53,6 +53,14 @@ struct ExperimentInfo {
   int num_groups = 0;
   std::string device_kind;  // "cpu" | "cuda:H100" ...
   double start_time = 0;
+  // The model (gpt trainable; empty / 0 otherwise).
+  std::string model_init;    // "scratch" | "pretrained"
+  std::string model_path;    // the Hugging Face folder of a pretrained model
+  std::string architecture;  // "gpt2" | "llama" (model_type of config.json: "llama", "qwen2", ...)
+  std::string tokenizer;     // the tokenizer's one-line description
+  int64_t params_total = 0;      // of the base config's model (trials may differ: /trials)
+  int64_t params_trainable = 0;
+  std::string keep_dir;      // where the kept trials' final weights are (experiment.keep)
   Space space;
 };
 
@@ -69,6 +77,8 @@ struct TrialRecord {
   double last_metric = kNaN;
   double device_seconds = 0;    // group size x wall seconds of its segments
   std::string reason;           // why it stopped or failed
+  int64_t params_total = 0;     // parameters of its model (0 when not a model)
+  int64_t params_trainable = 0; // of which trained (LoRA: the adapters)
 };
 
 struct MetricRecord {
@@ -105,6 +115,7 @@ struct TransferRecord {
   double seconds = 0;
   std::string old_hparams;  // HParams::to_string()
   std::string new_hparams;
+  std::string payload;      // what moved: "model" (weights + optimizer state) | "adapters" (LoRA only)
 };
 
 struct GroupRecord {

@@ -1,51 +1,24 @@
 // The mpitune executable as a user meets it: bad input gives one line naming the field, exit
 // code 2 on every rank, no hang (ctest's timeout) and no result file. Runs mpirun itself.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
-#include <sstream>
 
+#include "support/cli_support.hpp"
 #include "support/temp_dir.hpp"
 
 namespace mpitune {
 namespace {
 
-struct Outcome {
-  int code = -1;
-  std::string out;  // stdout and stderr together
-};
+using testing::Outcome;
+using testing::run_shell;
 
-Outcome run_shell(const std::string& cmd) {
-  Outcome o;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return o;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) o.out.append(buf.data(), n);
-  const int status = pclose(p);
-  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return o;
-}
-
-// Open MPI refuses to start as root (CI, containers) without these; oversubscription lets
-// 5 ranks share 2 cores.
 Outcome mpitune_run(int np, const std::string& args) {
-  return run_shell(std::string("env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np ") +
-                   std::to_string(np) + " --oversubscribe --bind-to none " + MPITUNE_EXE + " run " + args);
+  return run_shell(testing::mpirun(np) + MPITUNE_EXE + " run " + args);
 }
 
 // The lines mpitune itself printed (mpirun adds its own notes about the exit code).
-std::vector<std::string> mpitune_lines(const std::string& out) {
-  std::vector<std::string> lines;
-  std::istringstream in(out);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("mpitune:", 0) == 0) lines.push_back(line);
-  return lines;
-}
+std::vector<std::string> mpitune_lines(const std::string& out) { return testing::lines_starting(out, "mpitune:"); }
 
 class CliErrors : public ::testing::Test {
  protected:

@@ -1,33 +1,14 @@
 // Runs a function once per rank of an in-process fake group, each rank on its own thread (as
 // ranks would be processes), and rethrows the first exception a rank threw. Shared by the comm
-// and train unit tests.
+// and train unit tests (the product's run_fake_ranks).
 #pragma once
 
-#include <exception>
-#include <functional>
-#include <memory>
-#include <thread>
-#include <vector>
-
-#include "mpitune/comm/collectives.hpp"
+#include "mpitune/comm/fake_ranks.hpp"
 
 namespace mpitune::testing {
 
 inline void run_ranks(int size, const std::function<void(std::shared_ptr<Collectives>)>& body) {
-  const auto group = make_fake_group(size);
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(size));
-  std::vector<std::thread> threads;
-  for (int r = 0; r < size; ++r)
-    threads.emplace_back([&, r] {
-      try {
-        body(group[static_cast<size_t>(r)]);
-      } catch (...) {
-        errors[static_cast<size_t>(r)] = std::current_exception();
-      }
-    });
-  for (auto& t : threads) t.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  run_fake_ranks(size, body);
 }
 
 }  // namespace mpitune::testing

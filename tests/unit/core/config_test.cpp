@@ -113,5 +113,75 @@ TEST(Config, NotTunableKeysAreNotInTheTunableList) {
   EXPECT_FALSE(has("device"));
 }
 
+TEST(Config, SpaceNamesMayBeQualifiedAndLoraKeysAreTunable) {
+  EXPECT_EQ(gpt_hparam_key("lr")->section, "train");
+  EXPECT_EQ(gpt_hparam_key("train.lr")->key, "lr");
+  EXPECT_EQ(gpt_hparam_key("model.seq_len")->section, "model");
+  EXPECT_EQ(gpt_hparam_key("lora.rank")->section, "lora");
+  EXPECT_FALSE(gpt_hparam_key("rank"));         // [lora] keys are always qualified
+  EXPECT_FALSE(gpt_hparam_key("model.path"));   // which model it is: not a trial's choice
+  EXPECT_FALSE(gpt_hparam_key("train.threads"));
+  EXPECT_FALSE(gpt_hparam_key("data.corpus"));
+  IniFile ini = IniFile::parse(kBase);
+  ini.set("space", "lora.rank", "choice(4, 8)");
+  ini.set("space", "lora.alpha", "uniform(8, 32)");
+  ini.set("lora", "rank", "8");
+  const ExperimentConfig c = parse_config(ini);
+  HParams hp;
+  hp.set("lora.rank", 4);
+  hp.set("lora.alpha", 12.5);
+  hp.set("train.lr", 0.002);
+  const ExperimentConfig t = with_hparams(c, hp);
+  EXPECT_EQ(t.lora.rank, 4);
+  EXPECT_EQ(t.lora.alpha, 12.5);
+  EXPECT_EQ(t.train.lr, 0.002);
+  EXPECT_EQ(c.lora.rank, 8);  // the base is unchanged
+  // Through --set too: the key of [space] carries its dot.
+  IniFile over = IniFile::parse(kBase);
+  over.apply_override("space.lora.dropout=uniform(0, 0.1)");
+  EXPECT_NE(parse_config(over).space.find("lora.dropout"), nullptr);
+}
+
+TEST(Config, PbtCannotTuneShapesOrTheLoraRankButMayTuneAlpha) {
+  auto pbt = [](const std::string& space) {
+    IniFile ini = IniFile::parse("[space]\nlr = loguniform(1e-4, 1e-2)\n" + space + "[scheduler]\ntype = pbt\n[lora]\nrank = 4\n");
+    return parse_config(ini);
+  };
+  EXPECT_NO_THROW(pbt("lora.alpha = uniform(4, 32)\n"));
+  for (const char* bad : {"lora.rank = choice(4, 8)\n", "model.n_layer = choice(2, 4)\n", "lora.targets = choice(mlp, attention)\n"}) {
+    try {
+      pbt(bad);
+      ADD_FAILURE() << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(e.field().rfind("space.", 0), 0u) << e.what();
+    }
+  }
+}
+
+TEST(Config, APretrainedModelNeedsAFolderAndTakesItsShapeFromIt) {
+  auto field = [](const std::string& model) {
+    try {
+      parse_config(IniFile::parse(std::string("[space]\nlr = loguniform(1e-4, 1e-2)\n[model]\n") + model));
+    } catch (const ConfigError& e) {
+      return e.field();
+    }
+    return std::string();
+  };
+  EXPECT_EQ(field("init = pretrained\n"), "model.path");
+  EXPECT_EQ(field("init = pretrained\npath = /m\nd_model = 64\n"), "model.d_model");
+  EXPECT_EQ(field("path = /m\n"), "model.path");  // a folder but init = scratch
+  EXPECT_EQ(field("init = pretrained\npath = /m\nseq_len = 128\n"), "");  // the context may be set
+  EXPECT_EQ(field("init = finetuned\n"), "model.init");
+}
+
+TEST(Config, KeepAndTheNewDataKeysAreChecked) {
+  EXPECT_EQ(error_field("experiment.keep=some"), "experiment.keep");
+  EXPECT_EQ(error_field("experiment.keep=all"), "");
+  EXPECT_EQ(error_field("lora.rank=-1"), "lora.rank");
+  EXPECT_EQ(error_field("lora.alpha=0"), "lora.alpha");
+  EXPECT_EQ(error_field("data.test_fraction=0.95"), "data.test_fraction");
+  EXPECT_EQ(error_field("data.tokenizer="), "data.tokenizer");
+}
+
 }  // namespace
 }  // namespace mpitune

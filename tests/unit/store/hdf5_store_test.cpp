@@ -40,6 +40,8 @@ TEST(Hdf5Store, RoundTripsEveryRecordType) {
 
   TrialRecord t0 = running_trial(0, sample_hparams(1e-3, 4, 16, "adamw", 1.0));
   TrialRecord t1 = running_trial(1, sample_hparams(2.5e-4, 2, 32, "sgd, momentum", 0.5));
+  t1.params_total = 134515008;
+  t1.params_trainable = 460800;
   TrialRecord pending;  // a trial known but not started: no hyperparameters stored yet
   pending.id = 2;
 
@@ -58,7 +60,7 @@ TEST(Hdf5Store, RoundTripsEveryRecordType) {
     metrics.push_back(m);
   }
   DecisionRecord d{1700000005.0, 1, 3, 0, 1, 9.0, "stop", "below the top 1/3 at rung 1"};
-  TransferRecord x{1700000006.0, 0, 0, 1, 1, 3, 123456789, 0.25, t1.hparams.to_string(), t0.hparams.to_string()};
+  TransferRecord x{1700000006.0, 0, 0, 1, 1, 3, 123456789, 0.25, t1.hparams.to_string(), t0.hparams.to_string(), "adapters"};
   SummaryRecord summary{"finished", 1700000010.0, 9.75, 48.75, 3, 0, 1.03};
 
   {
@@ -102,6 +104,13 @@ TEST(Hdf5Store, RoundTripsEveryRecordType) {
   EXPECT_EQ(r.info.num_groups, info.num_groups);
   EXPECT_EQ(r.info.device_kind, info.device_kind);
   EXPECT_EQ(r.info.start_time, info.start_time);
+  EXPECT_EQ(r.info.model_init, info.model_init);
+  EXPECT_EQ(r.info.model_path, info.model_path);
+  EXPECT_EQ(r.info.architecture, info.architecture);
+  EXPECT_EQ(r.info.tokenizer, info.tokenizer);
+  EXPECT_EQ(r.info.params_total, info.params_total);
+  EXPECT_EQ(r.info.params_trainable, info.params_trainable);
+  EXPECT_EQ(r.info.keep_dir, info.keep_dir);
 
   ASSERT_EQ(r.info.space.size(), info.space.size());
   for (size_t i = 0; i < info.space.size(); ++i) {
@@ -156,6 +165,7 @@ TEST(Hdf5Store, RoundTripsEveryRecordType) {
   EXPECT_EQ(r.transfers[0].seconds, x.seconds);
   EXPECT_EQ(r.transfers[0].old_hparams, x.old_hparams);
   EXPECT_EQ(r.transfers[0].new_hparams, x.new_hparams);
+  EXPECT_EQ(r.transfers[0].payload, "adapters");
 
   EXPECT_EQ(r.summary.status, summary.status);
   EXPECT_EQ(r.summary.end_time, summary.end_time);
@@ -359,6 +369,21 @@ TEST(Hdf5Reader, ATruncatedFileIsRefusedWithHdf5sOwnReason) {
     // The innermost message of HDF5's error stack, not a generic "open failed".
     EXPECT_NE(std::string(e.what()).find("truncated file"), std::string::npos) << e.what();
   }
+}
+
+// A file written by mpitune 0.1 (schema 1: no model attributes, parameter columns or transfer
+// payload; tests/python/write_sample_results of that version) still reads, those fields empty.
+TEST(Hdf5Store, ReadsSchemaOneFiles) {
+  const ExperimentData d = read_hdf5_experiment(std::string(MPITUNE_SOURCE_DIR) + "/tests/data/schema1_sample.h5");
+  EXPECT_EQ(d.info.schema_version, 1);
+  EXPECT_EQ(d.info.model_path, "");
+  EXPECT_EQ(d.info.params_total, 0);
+  ASSERT_EQ(d.trials.size(), 3u);
+  for (const auto& t : d.trials) EXPECT_EQ(t.params_trainable, 0);
+  ASSERT_EQ(d.transfers.size(), 1u);
+  EXPECT_EQ(d.transfers[0].payload, "");
+  EXPECT_GT(d.transfers[0].bytes, 0);
+  EXPECT_FALSE(d.metrics.empty());
 }
 
 }  // namespace

@@ -58,6 +58,13 @@ inline ExperimentInfo sample_info() {
   info.num_groups = 2;
   info.device_kind = "cpu";
   info.start_time = 1700000000.25;
+  info.model_init = "pretrained";
+  info.model_path = "/models/SmolLM2-135M";
+  info.architecture = "llama";
+  info.tokenizer = "bpe (tokenizer.json in /models/SmolLM2-135M), 49152 ids";
+  info.params_total = 134515008;
+  info.params_trainable = 921600;
+  info.keep_dir = "results/unit.h5.keep";
   info.space = sample_space();
   return info;
 }
@@ -90,6 +97,8 @@ inline void expect_same_trial(const TrialRecord& a, const TrialRecord& b) {
   EXPECT_SAME_NUMBER(a.last_metric, b.last_metric);
   EXPECT_SAME_NUMBER(a.device_seconds, b.device_seconds);
   EXPECT_EQ(a.reason, b.reason);
+  EXPECT_EQ(a.params_total, b.params_total);
+  EXPECT_EQ(a.params_trainable, b.params_trainable);
 }
 
 inline void expect_same_metric(const MetricRecord& a, const MetricRecord& b) {

@@ -45,6 +45,30 @@ TEST_F(GptTrainableTest, LossFallsOnASmallCorpus) {
   EXPECT_EQ(t->step(), 40);
 }
 
+TEST_F(GptTrainableTest, PromptCompletionDataCountsTheLossOnTheCompletionOnly) {
+  // Random prompts, always the same completion: a model learns the completion quickly, so a
+  // loss that counts only completion tokens falls far below what the random prompts allow.
+  std::string jsonl;
+  uint64_t x = 7;
+  for (int i = 0; i < 400; ++i) {
+    std::string prompt;
+    for (int c = 0; c < 24; ++c) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      prompt += static_cast<char>('a' + (x >> 33) % 26);
+    }
+    jsonl += R"({"prompt": ")" + prompt + R"(?", "completion": " yes, that is right.\n"})" + "\n";
+  }
+  testing::write_file(dir_.file("qa.jsonl"), jsonl);
+  auto t = make_gpt_trainable(testing::tiny_gpt_config(dir_.file("qa.jsonl")), nullptr);
+  t->start(1, HParams{}, 5, 80);
+  const double before = t->evaluate();
+  EXPECT_NEAR(before, std::log(256.0), 0.2);
+  train_losses(*t, 80);
+  const double after = t->evaluate();
+  // Counting the prompts too, a perfect model could not go below ~24/44 x ln 26 = 1.8 nat.
+  EXPECT_LT(after, 0.6) << "eval loss " << before << " -> " << after;
+}
+
 TEST_F(GptTrainableTest, LossFallsOnTheFortunesCorpus) {
   ASSERT_TRUE(std::filesystem::exists(testing::kFortunes)) << "install the Debian package fortunes (mpi_scripts/install_deps.sh)";
   auto t = make_gpt_trainable(testing::tiny_gpt_config(testing::kFortunes), nullptr);

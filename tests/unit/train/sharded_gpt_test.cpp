@@ -16,20 +16,20 @@ namespace mpitune {
 namespace {
 
 using testing::run_ranks;
-using testing::tiny_shape;
+using testing::tiny_spec;
 using testing::train_model;
 
 constexpr int64_t kRows = 12;  // divisible by 1, 2, 3, 4 and by accumulation 2 x G 2
 
 testing::ModelRun dense_run(Precision p, int steps, int accumulation = 1) {
-  auto dense = make_dense_gpt(tiny_shape(), 7, at::kCPU, p, nullptr);
+  auto dense = make_dense_gpt(tiny_spec(), testing::seed_init(7), at::kCPU, p, nullptr);
   return train_model(*dense, nullptr, steps, kRows, accumulation);
 }
 
 std::vector<at::Tensor> initial_masters() {
-  auto dense = make_dense_gpt(tiny_shape(), 7, at::kCPU, Precision::F32, nullptr);
+  auto dense = make_dense_gpt(tiny_spec(), testing::seed_init(7), at::kCPU, Precision::F32, nullptr);
   std::vector<at::Tensor> out;
-  for (size_t u = 0; u < dense->layout().size(); ++u) out.push_back(dense->master_unit(u));
+  for (size_t b = 0; b < dense->layout().size(); ++b) out.push_back(dense->buffer_values(b));
   return out;
 }
 
@@ -39,7 +39,7 @@ TEST_P(ShardedVsDense, SameLossesAndParametersInFp32) {
   const int g = GetParam();
   const auto ref = dense_run(Precision::F32, 6);
   run_ranks(g, [&](std::shared_ptr<Collectives> c) {
-    auto m = make_sharded_gpt(tiny_shape(), 7, at::kCPU, Precision::F32, c);
+    auto m = make_sharded_gpt(tiny_spec(), testing::seed_init(7), at::kCPU, Precision::F32, c);
     const auto run = train_model(*m, c.get(), 6, kRows, 1);
     // Only the order of the sums differs (reduce-scatter over ranks, norms per slice): measured
     // loss differences ~1e-7 relative. Parameters: AdamW normalises each element's step, so an
@@ -58,7 +58,7 @@ TEST(ShardedGpt, OneRankIsBitIdenticalToDense) {
   // G = 1 gathers from itself: the very same ops in the same order as the dense model.
   const auto ref = dense_run(Precision::F32, 4);
   run_ranks(1, [&](std::shared_ptr<Collectives> c) {
-    auto m = make_sharded_gpt(tiny_shape(), 7, at::kCPU, Precision::F32, c);
+    auto m = make_sharded_gpt(tiny_spec(), testing::seed_init(7), at::kCPU, Precision::F32, c);
     const auto run = train_model(*m, c.get(), 4, kRows, 1);
     EXPECT_EQ(run.losses, ref.losses);
     EXPECT_EQ(testing::max_abs_diff(run.masters, ref.masters), 0.0);
@@ -68,7 +68,7 @@ TEST(ShardedGpt, OneRankIsBitIdenticalToDense) {
 TEST(ShardedGpt, AccumulationOverMicroBatchesMatchesOneBatch) {
   const auto ref = dense_run(Precision::F32, 4);
   run_ranks(2, [&](std::shared_ptr<Collectives> c) {
-    auto m = make_sharded_gpt(tiny_shape(), 7, at::kCPU, Precision::F32, c);
+    auto m = make_sharded_gpt(tiny_spec(), testing::seed_init(7), at::kCPU, Precision::F32, c);
     const auto run = train_model(*m, c.get(), 4, kRows, /*accumulation=*/2);
     EXPECT_LT(testing::max_rel_diff(run.losses, ref.losses), 1e-5);
     EXPECT_LT(testing::max_abs_diff(run.masters, ref.masters), 1e-4);
@@ -87,7 +87,7 @@ TEST(ShardedGpt, Bf16TracksTheDenseBf16Model) {
   const double bf16_noise = testing::relative_param_diff(ref.masters, f32.masters, initial_masters());
   EXPECT_GT(bf16_noise, 0.01);  // bf16 really computes in bf16
   run_ranks(2, [&](std::shared_ptr<Collectives> c) {
-    auto m = make_sharded_gpt(tiny_shape(), 7, at::kCPU, Precision::BF16, c);
+    auto m = make_sharded_gpt(tiny_spec(), testing::seed_init(7), at::kCPU, Precision::BF16, c);
     const auto run = train_model(*m, c.get(), 6, kRows, 1);
     for (size_t i = 0; i < run.losses.size(); ++i) EXPECT_NEAR(run.losses[i], ref.losses[i], 0.02) << i;
     EXPECT_LT(testing::relative_param_diff(run.masters, ref.masters, initial_masters()), 2 * bf16_noise);
@@ -96,11 +96,11 @@ TEST(ShardedGpt, Bf16TracksTheDenseBf16Model) {
 
 TEST(ShardedGpt, GatheredStorageIsReleasedAfterEachUnitsForward) {
   run_ranks(2, [&](std::shared_ptr<Collectives> c) {
-    auto m = make_sharded_gpt(tiny_shape(), 7, at::kCPU, Precision::BF16, c);
+    auto m = make_sharded_gpt(tiny_spec(), testing::seed_init(7), at::kCPU, Precision::BF16, c);
     const auto [x, y] = testing::global_batch(4, 16, 0);
     const auto rows = x.narrow(0, 2 * c->rank(), 2), targets = y.narrow(0, 2 * c->rank(), 2);
     for (int pass = 0; pass < 2; ++pass) {
-      if (pass == 0) m->forward_backward(rows, targets, 0.5);
+      if (pass == 0) m->forward_backward(rows, targets, 1.0 / 64);
       else m->forward_loss(rows, targets);
       const auto after = m->gathered_bytes_after_forward();
       ASSERT_EQ(after.size(), 3u);
@@ -118,7 +118,7 @@ TEST(ShardedGpt, PersistentBytesAre16Or18PerParameterOverG) {
   for (int g : {1, 2, 4}) {
     for (Precision p : {Precision::F32, Precision::BF16}) {
       run_ranks(g, [&](std::shared_ptr<Collectives> c) {
-        auto m = make_sharded_gpt(tiny_shape(), 7, at::kCPU, p, c);
+        auto m = make_sharded_gpt(tiny_spec(), testing::seed_init(7), at::kCPU, p, c);
         int64_t padded = 0;
         for (const auto& s : m->shards()) padded += s.padded;
         const int64_t per_param = p == Precision::F32 ? 16 : 18;  // master, m, v, grad (+ bf16 copy)
@@ -132,29 +132,29 @@ TEST(ShardedGpt, AnOverflowOnOneRankSkipsTheStepOnEveryRank) {
   std::mutex mu;
   std::vector<testing::ModelRun> runs(2);
   run_ranks(2, [&](std::shared_ptr<Collectives> c) {
-    auto m = make_sharded_gpt(tiny_shape(), 7, at::kCPU, Precision::F32, c);
+    auto m = make_sharded_gpt(tiny_spec(), testing::seed_init(7), at::kCPU, Precision::F32, c);
     LossScalerOptions o;
     o.initial_scale = 1024;
     o.window = 3;
     o.hysteresis = 1;
     DynamicLossScaler scaler(o);
     testing::train_model(*m, c.get(), 1, kRows, 1, &scaler);  // a clean step
-    const at::Tensor before = m->master_unit(1);
+    const at::Tensor before = m->buffer_values(1);
     // The next step: only rank 1 finds an inf in its gradient slice of block 0.
     const auto [x, y] = testing::global_batch(kRows, 16, 50);
     const int64_t half = kRows / 2, begin = half * c->rank();
-    m->forward_backward(x.narrow(0, begin, half), y.narrow(0, begin, half), scaler.scale() / 2);
+    m->forward_backward(x.narrow(0, begin, half), y.narrow(0, begin, half), scaler.scale() / (kRows * 16.0));
     if (c->rank() == 1) m->gradient_slice(1)[3] = std::numeric_limits<float>::infinity();
     const UpdateOutcome u = update_parameters(*m, &scaler, AdamWOptions{}, 1e-2, 1.0);
     EXPECT_TRUE(u.skipped) << "rank " << c->rank();
     EXPECT_EQ(u.loss_scale, 512);
-    EXPECT_TRUE(at::equal(m->master_unit(1), before)) << "a skipped step changed parameters";
+    EXPECT_TRUE(at::equal(m->buffer_values(1), before)) << "a skipped step changed parameters";
     EXPECT_EQ(m->gradient_slice(1).abs().sum().item<double>(), 0.0) << "gradients not cleared";
     // Three clean steps: the scale doubles back.
     auto after = testing::train_model(*m, c.get(), 3, kRows, 1, &scaler, 60);
     EXPECT_EQ(after.skipped, (std::vector<bool>{false, false, false}));
     EXPECT_EQ(after.scales, (std::vector<double>{512, 512, 1024}));
-    EXPECT_FALSE(at::equal(m->master_unit(1), before));
+    EXPECT_FALSE(at::equal(m->buffer_values(1), before));
     std::lock_guard<std::mutex> lock(mu);
     runs[static_cast<size_t>(c->rank())] = after;
   });
@@ -163,13 +163,13 @@ TEST(ShardedGpt, AnOverflowOnOneRankSkipsTheStepOnEveryRank) {
 
 TEST(ShardedGpt, ExportedStateContinuesExactly) {
   run_ranks(2, [&](std::shared_ptr<Collectives> c) {
-    auto a = make_sharded_gpt(tiny_shape(), 7, at::kCPU, Precision::BF16, c);
+    auto a = make_sharded_gpt(tiny_spec(), testing::seed_init(7), at::kCPU, Precision::BF16, c);
     testing::train_model(*a, c.get(), 3, kRows, 1);
     ByteWriter w;
     a->export_state(w);
     const auto whole = testing::train_model(*a, c.get(), 2, kRows, 1, nullptr, 3);
 
-    auto b = make_sharded_gpt(tiny_shape(), 99, at::kCPU, Precision::BF16, c);  // other init
+    auto b = make_sharded_gpt(tiny_spec(), testing::seed_init(99), at::kCPU, Precision::BF16, c);  // other init
     ByteReader r(w.bytes(), "state");
     b->import_state(r);
     EXPECT_TRUE(r.at_end());
@@ -179,7 +179,7 @@ TEST(ShardedGpt, ExportedStateContinuesExactly) {
     EXPECT_EQ(testing::max_abs_diff(resumed.masters, whole.masters), 0.0);
 
     // Another rank's bytes are refused.
-    auto other = make_sharded_gpt(tiny_shape(), 7, at::kCPU, Precision::BF16, c);
+    auto other = make_sharded_gpt(tiny_spec(), testing::seed_init(7), at::kCPU, Precision::BF16, c);
     ByteWriter mine;
     other->export_state(mine);
     std::vector<uint8_t> bytes = mine.bytes();

@@ -1,5 +1,6 @@
 // The GPT trainable on fake groups: the sharded trainable gives the dense trainable's losses
-// for the same global batch, and its sharded checkpoints continue a trial exactly.
+// for the same global batch, and its sharded checkpoints continue a trial exactly; with LoRA
+// too, whose state holds only the adapters.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -177,6 +178,70 @@ TEST_F(ShardedTrainable, DenseTrainableCheckpointsToo) {
   } catch (const TrialError& e) {
     EXPECT_NE(std::string(e.what()).find("bf16"), std::string::npos) << e.what();
   }
+}
+
+// A scratch Llama-layout model with LoRA on every linear of its blocks.
+const char* const kLora = "[model]\narchitecture = llama\nn_head = 4\nn_kv_head = 2\n[lora]\nrank = 4\ntargets = all-linear\n";
+
+TEST_F(ShardedTrainable, LoraOnTwoRanksGivesTheDenseLosses) {
+  auto dense = make_gpt_trainable(config(kLora), nullptr);
+  dense->start(1, HParams{}, 4, 20);
+  const auto ref = losses(*dense, 4);
+  EXPECT_LT(ref.back(), ref.front());  // the adapters learn
+  run_ranks(2, [&](std::shared_ptr<Collectives> c) {
+    auto t = make_gpt_trainable(config(kLora), c);
+    t->start(1, HParams{}, 4, 20);
+    const auto got = losses(*t, 4);
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], ref[i], 1e-5 * ref[i]) << "step " << i;
+  });
+}
+
+TEST_F(ShardedTrainable, LoraCheckpointsHoldOnlyTheAdaptersAndContinueExactly) {
+  const std::string lora = dir_.file("lora"), full = dir_.file("full");
+  std::mutex mu;
+  int64_t lora_bytes = 0, full_bytes = 0;
+  run_ranks(2, [&](std::shared_ptr<Collectives> c) {
+    auto f = make_gpt_trainable(config("[model]\narchitecture = llama\nn_head = 4\nn_kv_head = 2\n"), c);
+    f->start(1, HParams{}, 4, 20);
+    losses(*f, 1);
+    f->save_checkpoint(full);
+    auto t = make_gpt_trainable(config(kLora), c);
+    t->start(1, HParams{}, 4, 20);
+    losses(*t, 2);
+    t->save_checkpoint(lora);
+    const auto rest = losses(*t, 2);
+    auto fresh = make_gpt_trainable(config(kLora), c);
+    fresh->load_checkpoint(lora, 1, HParams{});
+    EXPECT_EQ(losses(*fresh, 2), rest);  // the frozen base comes back from the seed, the adapters from the file
+    std::lock_guard<std::mutex> lock(mu);
+    if (c->rank() == 0) {
+      lora_bytes = static_cast<int64_t>(t->save_state().size());
+      full_bytes = static_cast<int64_t>(f->save_state().size());
+    }
+  });
+  const std::string manifest = testing::read_file(lora + "/manifest");
+  EXPECT_NE(manifest.find("unit = h.0.lora"), std::string::npos) << manifest;
+  EXPECT_EQ(manifest.find("unit = h.0 "), std::string::npos) << manifest;
+  EXPECT_EQ(manifest.find("unit = root"), std::string::npos) << manifest;
+  EXPECT_LT(lora_bytes * 4, full_bytes) << "LoRA state " << lora_bytes << " bytes, full " << full_bytes;
+}
+
+TEST_F(ShardedTrainable, LoraAlphaMayChangeDuringATrialItsRankMayNot) {
+  auto t = make_gpt_trainable(config(kLora), nullptr);
+  auto u = make_gpt_trainable(config(kLora), nullptr);
+  HParams hp;
+  hp.set("lora.alpha", 16.0);
+  t->start(1, hp, 4, 20);
+  u->start(1, hp, 4, 20);
+  losses(*t, 2);
+  losses(*u, 2);
+  HParams louder;
+  louder.set("lora.alpha", 64.0);
+  u->update_hparams(louder);
+  EXPECT_NE(losses(*t, 1), losses(*u, 1));  // the adapters' scale changed
+  HParams rank;
+  rank.set("lora.rank", 8);
+  EXPECT_THROW(u->update_hparams(rank), TrialError);
 }
 
 }  // namespace

@@ -19,16 +19,28 @@ inline const char* const kFortunes = [] {
   return env && *env ? env : "/usr/share/games/fortunes";
 }();
 
-// A tiny model (1 block, d_model 32, seq_len 32, batch 8) on `corpus`; `extra` is more INI text,
-// whose keys replace the defaults given here (later lines win through IniFile::set).
+// A tiny model (1 block, d_model 32, seq_len 32, batch 8) on `corpus` (every line a document, so
+// one text file splits into training and validation documents); `extra` is more INI text, whose
+// keys replace the defaults given here (later lines win through IniFile::set). Token files go to
+// a cache under the system temp folder.
+// Token files of a corpus in a test's temp folder go next to it (and go with it); those of a
+// system corpus (fortunes) to one cache under the temp folder, shared by the tests.
+inline std::string token_cache_for_tests(const std::string& corpus) {
+  const char* env = std::getenv("TMPDIR");
+  const std::string tmp = env && *env ? env : "/tmp";
+  if (corpus.rfind(tmp + "/", 0) == 0) return corpus.substr(0, corpus.find_last_of('/')) + "/.token-cache";
+  return tmp + "/mpitune-test-token-cache";
+}
+
 inline ExperimentConfig tiny_gpt_config(const std::string& corpus, const std::string& extra = "") {
   IniFile ini = IniFile::parse(
       "[experiment]\nseed = 1\n"
       "[space]\nlr = loguniform(1e-4, 1e-2)\n"
       "[model]\nn_layer = 1\nn_head = 2\nd_model = 32\nseq_len = 32\n"
-      "[data]\nval_fraction = 0.1\neval_batches = 2\n"
+      "[data]\nval_fraction = 0.1\neval_batches = 2\ndocument_separator = line\n"
       "[train]\ndevice = cpu\nbatch_size = 8\nlr = 0.01\nwarmup_steps = 5\nweight_decay = 0.1\n");
   ini.set("data", "corpus", corpus);
+  ini.set("data", "cache_dir", token_cache_for_tests(corpus));
   const IniFile more = IniFile::parse(extra, "test");
   for (const auto& sec : more.sections())
     for (const auto& e : sec.entries) ini.set(sec.name, e.key, e.value);

@@ -1,0 +1,124 @@
+// Which files of a corpus path are read, in which order (see documents.hpp).
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+
+#include "mpitune/core/error.hpp"
+#include "mpitune/core/ini.hpp"  // trim
+#include "mpitune/data/documents.hpp"
+
+namespace mpitune {
+namespace {
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// The entries of data.extensions, lower case, without their leading dot; "" for "none".
+std::vector<std::string> extension_list(const std::string& extensions) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = extensions.find(',', start);
+    std::string e = lower(trim(extensions.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
+    while (!e.empty() && e.front() == '.') e.erase(0, 1);
+    out.push_back(e == "none" ? "" : e);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// Appends the regular files under `dir` (a folder) as paths relative to the corpus root.
+void walk(const std::string& dir, const std::string& relative, const std::string& extensions,
+          const std::string& key, std::vector<std::string>& out) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d)
+    throw ConfigError(key, "cannot list the folder '" + dir + "': " + std::strerror(errno),
+                      "check its permissions");
+  std::vector<std::string> folders;
+  for (;;) {
+    errno = 0;
+    const dirent* e = ::readdir(d);
+    if (!e) {
+      const int err = errno;
+      if (err == 0) break;
+      ::closedir(d);
+      throw ConfigError(key, "cannot list the folder '" + dir + "': " + std::strerror(err));
+    }
+    const std::string name = e->d_name;
+    if (name.empty() || name[0] == '.') continue;  // ".", "..", and hidden entries
+    const std::string path = dir + "/" + name;
+    struct stat st {};
+    // lstat, not stat: a symlink is skipped, not followed (fortunes' "art.u8 -> art").
+    if (::lstat(path.c_str(), &st) != 0) {
+      const int err = errno;
+      ::closedir(d);
+      throw ConfigError(key, "cannot read '" + path + "': " + std::strerror(err), "check its permissions");
+    }
+    if (S_ISDIR(st.st_mode)) {
+      folders.push_back(name);
+    } else if (S_ISREG(st.st_mode) && extension_selected(name, extensions)) {
+      out.push_back(relative + name);
+    }
+  }
+  ::closedir(d);
+  for (const auto& f : folders) walk(dir + "/" + f, relative + f + "/", extensions, key, out);
+}
+
+}  // namespace
+
+bool extension_selected(const std::string& name, const std::string& extensions) {
+  const std::string lname = lower(name);
+  if (trim(extensions).empty()) return !ends_with(lname, ".dat");
+  // A name's extension starts at a dot that is not its first character (".bashrc" has none).
+  const bool has_extension = lname.find('.', 1) != std::string::npos;
+  for (const auto& e : extension_list(extensions)) {
+    if (e.empty() ? !has_extension : ends_with(lname, "." + e)) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> list_corpus_files(const std::string& path, const std::string& extensions,
+                                           const std::string& key) {
+  if (path.empty()) throw ConfigError(key, "is empty", "point it at a text file, a JSONL file or a folder of them");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)  // follows a symlink given as the corpus itself
+    throw ConfigError(key, "'" + path + "' does not exist (" + std::strerror(errno) + ")",
+                      key == "data.corpus"
+                          ? "install the Debian package fortunes or point data.corpus at a text file, a JSONL file or a folder"
+                          : "point it at a text file, a JSONL file or a folder of them");
+  if (S_ISREG(st.st_mode)) return {path};
+  if (!S_ISDIR(st.st_mode))
+    throw ConfigError(key, "'" + path + "' is neither a file nor a folder",
+                      "point it at a text file, a JSONL file or a folder of them");
+  std::string root = path;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  std::vector<std::string> relative;
+  walk(root, "", extensions, key, relative);
+  // Byte order of the whole relative path, so "a.txt" < "a/b.txt" however the walk went.
+  std::sort(relative.begin(), relative.end());
+  if (relative.empty())
+    throw ConfigError(key, "the folder '" + path + "' has no file to read" +
+                               (trim(extensions).empty() ? std::string(" (hidden files, symlinks and *.dat are skipped)")
+                                                         : " with data.extensions = " + extensions),
+                      "put text or JSONL files in it" +
+                          std::string(trim(extensions).empty() ? "" : " or change data.extensions"));
+  std::vector<std::string> files;
+  files.reserve(relative.size());
+  const std::string prefix = root == "/" ? root : root + "/";
+  for (const auto& r : relative) files.push_back(prefix + r);
+  return files;
+}
+
+}  // namespace mpitune

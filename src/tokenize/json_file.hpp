@@ -1,0 +1,25 @@
+// Reading the JSON files of a tokenizer folder, with errors that name the file (private to
+// src/tokenize: the public headers do not expose nlohmann-json).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace mpitune::tokenizer_json {
+
+using nlohmann::json;
+
+bool file_exists(const std::string& path);
+// The file's bytes; ConfigError("data.tokenizer", ...) when it cannot be read.
+std::string read_bytes(const std::string& path);
+// Parses `bytes` (read from `path`); ConfigError naming the file and the parser's message.
+json parse(const std::string& bytes, const std::string& path);
+
+// Typed fields, with a ConfigError naming `where` and the key when the type is wrong.
+// Absent or null keys give the fallback.
+bool flag(const json& j, const char* key, bool fallback, const std::string& where);
+std::string text(const json& j, const char* key, const std::string& fallback, const std::string& where);
+// "type" of a component object, or "" for null.
+std::string type_of(const json& j, const std::string& where);
+
+}  // namespace mpitune::tokenizer_json

@@ -1,0 +1,67 @@
+// load_tokenizer: [data] tokenizer -> a tokenizer, trying a folder's files in the order the
+// header gives (tokenizer.json only when it is byte-level BPE; then vocab.json + merges.txt;
+// then tokenizer.model).
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "json_file.hpp"
+#include "loaders.hpp"
+#include "mpitune/core/error.hpp"
+#include "mpitune/tokenize/tokenizer.hpp"
+
+namespace mpitune {
+namespace {
+
+constexpr const char* kField = "data.tokenizer";
+constexpr const char* kSupported =
+    "supported: tokenizer.json with a byte-level BPE model (GPT-2, Llama-3, Qwen2, SmolLM, BLOOM), "
+    "vocab.json + merges.txt (GPT-2), or tokenizer.model (SentencePiece: Llama-2, TinyLlama, Mistral)";
+
+}  // namespace
+
+std::string absolute_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(dir, ec);
+  if (ec) p = dir;
+  std::string s = p.lexically_normal().string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+std::unique_ptr<Tokenizer> load_tokenizer(const std::string& spec, const std::string& model_dir) {
+  if (spec == "bytes") return make_byte_tokenizer();
+  if (spec.empty()) throw ConfigError(kField, "is empty", "use bytes, auto (the model's own) or a folder with tokenizer files");
+  std::string dir = spec;
+  if (spec == "auto") {
+    if (model_dir.empty()) return make_byte_tokenizer();  // a scratch model
+    dir = model_dir;
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0)
+    throw ConfigError(kField, "'" + dir + "' does not exist",
+                      "give bytes, auto (the model folder's tokenizer) or a folder with tokenizer files");
+  if (!S_ISDIR(st.st_mode))
+    throw ConfigError(kField, "'" + dir + "' is a file, not a folder", "give the folder that holds the tokenizer files");
+  dir = absolute_dir(dir);
+
+  using tokenizer_json::file_exists;
+  std::string found;
+  auto note = [&found](const std::string& what) { found += (found.empty() ? "" : "; ") + what; };
+
+  if (file_exists(dir + "/tokenizer.json")) {
+    std::string why;
+    if (auto t = load_tokenizer_json(dir, why)) return t;
+    note("tokenizer.json with " + why);
+  }
+  const bool vocab = file_exists(dir + "/vocab.json");
+  const bool merges = file_exists(dir + "/merges.txt");
+  if (vocab && merges) return load_vocab_merges(dir);
+  if (vocab) note("vocab.json without merges.txt");
+  if (merges) note("merges.txt without vocab.json");
+  if (file_exists(dir + "/tokenizer.model")) return load_sentencepiece(dir);
+  throw ConfigError(kField, dir + " has no tokenizer mpitune can read (found: " + (found.empty() ? "no tokenizer files" : found) + ")",
+                    kSupported);
+}
+
+}  // namespace mpitune
