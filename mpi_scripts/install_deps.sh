@@ -16,11 +16,16 @@ PACKAGES=(
   libpcre2-dev                               # byte-level BPE pre-tokenizers: Unicode split patterns
   libsentencepiece-dev sentencepiece         # tokenizer.model files; spm_train/spm_encode for tests
   libicu-dev                                 # tokenizer.json normalizers (NFC: Qwen2)
-  nodejs                                     # tests: reference ids from npm JavaScript tokenizers
   python3-h5py                               # tests read result files as users do
   python3-torch                              # tests: reference models written in plain PyTorch
   fortunes                                   # the default corpus: /usr/share/games/fortunes
 )
+
+# Tests: reference ids from npm JavaScript tokenizers. Node.js is often installed outside Debian's
+# packages (it is on the CI image): only a machine without node and npm gets Debian's.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "install_deps: not a Debian system; skipping package installation (load your site's modules)."

@@ -1,9 +1,10 @@
 #include "mpitune/coord/coordinator_core.hpp"
 
-#include <tuple>
-
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <limits>
+#include <tuple>
 
 #include "mpitune/core/error.hpp"
 #include "mpitune/core/rng.hpp"
@@ -36,6 +37,22 @@ void append(std::vector<Outgoing>& out, std::vector<Outgoing> more) {
 
 std::string trial_checkpoint_dir(const std::string& root, TrialId id) {
   return root + "/trial-" + std::to_string(id);
+}
+
+void apply_folder_changes(CoordinatorCore& core) {
+  for (const auto& [from, to] : core.take_moves()) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(to).parent_path(), ec);
+    std::filesystem::remove_all(to, ec);
+    std::filesystem::rename(from, to, ec);
+    if (ec)
+      std::fprintf(stderr, "mpitune: warning: could not keep %s as %s: %s\n", from.c_str(), to.c_str(),
+                   ec.message().c_str());
+  }
+  for (const auto& dir : core.take_deletions()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
 }
 
 CoordinatorCore::CoordinatorCore(const CoordinatorOptions& opts, Scheduler& scheduler,

@@ -60,7 +60,8 @@ SimulationResult simulate(const SimulationSetup& setup) {
   ScratchDir scratch;
 
   CoordinatorOptions o = coordinator_options(cfg, setup.num_groups, 0, scratch.path());
-  o.keep = "none";  // simulated trials have no weights to export
+  o.keep = setup.keep;
+  o.keep_root = scratch.path() + "/keep";
   ExperimentInfo info = experiment_info(cfg, setup.num_groups, 0);
   info.device_kind = "simulated";
   store.begin(info, {});
@@ -151,10 +152,7 @@ SimulationResult simulate(const SimulationSetup& setup) {
         g.next_time = kNever;
       }
     }
-    for (const auto& dir : core.take_deletions()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-    }
+    apply_folder_changes(core);
   };
 
   for (int i = 0; i < setup.num_groups; ++i) apply(core.handle(i, ReadyMsg{i}, now));
@@ -225,6 +223,9 @@ SimulationResult simulate(const SimulationSetup& setup) {
   apply({});  // the folders finish() released
   result.data = store.data();
   result.elapsed = now;
+  result.kept = core.kept();
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(o.keep_root, ec)) result.kept_folders.insert(e.path().filename());
   return result;
 }
 

@@ -50,18 +50,7 @@ std::string run_coordinator(CoordinatorRun& run) {
   // Orders go out as they are decided; checkpoint folders no trial can resume from go too.
   auto send_all = [&](const std::vector<Outgoing>& outs) {
     for (const auto& out : outs) run.channel.send(run.topo.leader_of(out.group), out.message);
-    for (const auto& [from, to] : core.take_moves()) {
-      std::error_code ec;
-      std::filesystem::create_directories(std::filesystem::path(to).parent_path(), ec);
-      std::filesystem::remove_all(to, ec);
-      std::filesystem::rename(from, to, ec);
-      if (ec) std::fprintf(stderr, "mpitune: warning: could not keep %s as %s: %s\n", from.c_str(), to.c_str(),
-                           ec.message().c_str());
-    }
-    for (const auto& dir : core.take_deletions()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-    }
+    apply_folder_changes(core);
   };
   auto print_status = [&](double now) {
     if (run.quiet) return;

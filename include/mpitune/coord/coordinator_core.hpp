@@ -193,4 +193,9 @@ class CoordinatorCore {
 // "<root>/trial-<id>": the checkpoint folder of a trial.
 std::string trial_checkpoint_dir(const std::string& root, TrialId id);
 
+// Carries out the folder changes the core asked for: its moves (kept checkpoints), then its
+// deletions. Best effort: a folder that cannot be moved is reported on stderr (the trial's
+// weights are then not kept), a deletion that fails leaves the folder.
+void apply_folder_changes(CoordinatorCore& core);
+
 }  // namespace mpitune

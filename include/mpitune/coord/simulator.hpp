@@ -8,6 +8,8 @@
 
 #include <functional>
 #include <memory>
+#include <set>
+#include <string>
 
 #include "mpitune/coord/coordinator_core.hpp"
 #include "mpitune/core/trainable.hpp"
@@ -20,12 +22,17 @@ struct SimulationSetup {
   std::function<std::unique_ptr<Trainable>()> make_trainable;  // one per virtual group
   // Virtual seconds one step to `step` (1-based) costs; default 1.
   std::function<double(TrialId, int64_t)> step_seconds;
+  // experiment.keep for the simulation (best | all | none): kept trials' checkpoints go to a
+  // folder of the simulation's scratch space, listed in the result.
+  std::string keep = "none";
 };
 
 struct SimulationResult {
   ExperimentData data;  // everything the coordinator wrote
   double elapsed = 0;   // virtual seconds
   int64_t steps = 0;    // total steps trained over all groups
+  std::set<TrialId> kept;                // what the coordinator says it keeps at the end
+  std::set<std::string> kept_folders;    // the folders really in the keep root at the end
 };
 
 SimulationResult simulate(const SimulationSetup& setup);

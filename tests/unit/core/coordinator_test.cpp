@@ -40,10 +40,11 @@ log_interval = 5
   return parse_config(ini);
 }
 
-SimulationResult run(const ExperimentConfig& cfg, int groups = 3) {
+SimulationResult run(const ExperimentConfig& cfg, int groups = 3, const std::string& keep = "none") {
   SimulationSetup s;
   s.cfg = &cfg;
   s.num_groups = groups;
+  s.keep = keep;
   s.make_trainable = [&] { return with_fault_injection(make_synthetic_trainable(cfg), cfg.faults); };
   return simulate(s);
 }
@@ -144,6 +145,43 @@ TEST(Coordinator, ModeMaxPicksTheLargest) {
   for (const auto& m : r.data.metrics)
     if (std::isfinite(m.eval_loss)) best = std::max(best, m.eval_loss);
   EXPECT_DOUBLE_EQ(r.data.summary.best_metric, best);
+}
+
+std::set<std::string> trial_folders(const std::set<TrialId>& ids) {
+  std::set<std::string> out;
+  for (TrialId id : ids) out.insert("trial-" + std::to_string(id));
+  return out;
+}
+
+TEST(CoordinatorKeep, BestKeepsOnlyTheBestTrialsFinalState) {
+  const auto cfg = make_config();
+  const auto r = run(cfg, 3, "best");
+  ASSERT_GE(r.data.summary.best_trial, 0);
+  EXPECT_EQ(r.kept, (std::set<TrialId>{r.data.summary.best_trial}));
+  EXPECT_EQ(r.kept_folders, trial_folders(r.kept));  // earlier bests' folders went
+  const auto none = run(cfg, 3, "none");
+  EXPECT_TRUE(none.kept.empty());
+  EXPECT_TRUE(none.kept_folders.empty());
+  // Keeping costs no trial: the same decisions with and without it.
+  EXPECT_EQ(decision_trace(r.data), decision_trace(none.data));
+}
+
+TEST(CoordinatorKeep, AllKeepsEveryTrialThatDidNotFailIncludingPausedOnes) {
+  // Hyperband pauses trials at rung ends; those that lose a rung end while paused and keep the
+  // checkpoint they have. Failed trials keep nothing.
+  const auto cfg = make_config("scheduler.type=hyperband\nscheduler.min_t=1\nscheduler.max_t=9\n"
+                               "faults.fail_trials=2\nfaults.fail_at_step=1");
+  const auto r = run(cfg, 3, "all");
+  std::set<TrialId> expected;
+  bool paused_and_stopped = false;
+  for (const auto& t : r.data.trials) {
+    if (t.status != TrialStatus::Failed) expected.insert(t.id);
+    paused_and_stopped |= t.status == TrialStatus::Stopped && t.last_step < 9;
+  }
+  EXPECT_TRUE(paused_and_stopped);
+  EXPECT_EQ(expected.count(2), 0u);
+  EXPECT_EQ(r.kept, expected);
+  EXPECT_EQ(r.kept_folders, trial_folders(expected));
 }
 
 }  // namespace
