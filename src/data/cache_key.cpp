@@ -2,15 +2,12 @@
 // (see cache_key.hpp).
 #include "mpitune/data/cache_key.hpp"
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <cstdio>
 
+#include "mpitune/core/file_io.hpp"
 #include "mpitune/data/token_corpus.hpp"
 #include "mpitune/data/token_file.hpp"
 #include "mpitune/tokenize/tokenizer.hpp"
-#include "posix_io.hpp"
 
 namespace mpitune {
 namespace {
@@ -53,17 +50,16 @@ class KeyHash {
 
 std::string token_cache_dir(const ExperimentConfig& c) {
   if (!c.data.cache_dir.empty()) return c.data.cache_dir;
-  return data_io::parent_folder(c.output_path()) + "/.token-cache";
+  return parent_dir(c.output_path()) + "/.token-cache";
 }
 
 CorpusFileStamp stamp_corpus_file(const std::string& role, const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) data_io::throw_io("cannot stat the corpus file", path, errno);
+  const FileStatus st = file_status(path);
   CorpusFileStamp s;
   s.role = role;
   s.path = path;
-  s.size = static_cast<int64_t>(st.st_size);
-  s.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + static_cast<int64_t>(st.st_mtim.tv_nsec);
+  s.size = st.size;
+  s.mtime_ns = st.mtime_ns;
   return s;
 }
 

@@ -1,13 +1,10 @@
 // Which files of a corpus path are read, in which order (see documents.hpp).
-#include <dirent.h>
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstring>
 
 #include "mpitune/core/error.hpp"
+#include "mpitune/core/file_io.hpp"
 #include "mpitune/core/ini.hpp"  // trim
 #include "mpitune/data/documents.hpp"
 
@@ -42,37 +39,32 @@ std::vector<std::string> extension_list(const std::string& extensions) {
 // Appends the regular files under `dir` (a folder) as paths relative to the corpus root.
 void walk(const std::string& dir, const std::string& relative, const std::string& extensions,
           const std::string& key, std::vector<std::string>& out) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d)
-    throw ConfigError(key, "cannot list the folder '" + dir + "': " + std::strerror(errno),
-                      "check its permissions");
+  std::vector<std::string> names;
+  try {
+    names = list_dir(dir);
+  } catch (const FileError& e) {
+    const std::string problem = "cannot list the folder '" + dir + "': " + std::strerror(e.error_number());
+    // A folder that does not open is a matter of permissions; a failure while reading one has no fix to offer.
+    if (e.call() == "opendir") throw ConfigError(key, problem, "check its permissions");
+    throw ConfigError(key, problem);
+  }
   std::vector<std::string> folders;
-  for (;;) {
-    errno = 0;
-    const dirent* e = ::readdir(d);
-    if (!e) {
-      const int err = errno;
-      if (err == 0) break;
-      ::closedir(d);
-      throw ConfigError(key, "cannot list the folder '" + dir + "': " + std::strerror(err));
-    }
-    const std::string name = e->d_name;
-    if (name.empty() || name[0] == '.') continue;  // ".", "..", and hidden entries
+  for (const auto& name : names) {
+    if (name.empty() || name[0] == '.') continue;  // hidden entries (list_dir drops "." and "..")
     const std::string path = dir + "/" + name;
-    struct stat st {};
-    // lstat, not stat: a symlink is skipped, not followed (fortunes' "art.u8 -> art").
-    if (::lstat(path.c_str(), &st) != 0) {
-      const int err = errno;
-      ::closedir(d);
-      throw ConfigError(key, "cannot read '" + path + "': " + std::strerror(err), "check its permissions");
+    FileStatus st;
+    // symlink_status, not file_status: a symlink is skipped, not followed (fortunes' "art.u8 -> art").
+    try {
+      st = symlink_status(path);
+    } catch (const FileError& e) {
+      throw ConfigError(key, "cannot read '" + path + "': " + std::strerror(e.error_number()), "check its permissions");
     }
-    if (S_ISDIR(st.st_mode)) {
+    if (st.kind == FileKind::directory) {
       folders.push_back(name);
-    } else if (S_ISREG(st.st_mode) && extension_selected(name, extensions)) {
+    } else if (st.kind == FileKind::regular && extension_selected(name, extensions)) {
       out.push_back(relative + name);
     }
   }
-  ::closedir(d);
   for (const auto& f : folders) walk(dir + "/" + f, relative + f + "/", extensions, key, out);
 }
 
@@ -92,14 +84,17 @@ bool extension_selected(const std::string& name, const std::string& extensions) 
 std::vector<std::string> list_corpus_files(const std::string& path, const std::string& extensions,
                                            const std::string& key) {
   if (path.empty()) throw ConfigError(key, "is empty", "point it at a text file, a JSONL file or a folder of them");
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)  // follows a symlink given as the corpus itself
-    throw ConfigError(key, "'" + path + "' does not exist (" + std::strerror(errno) + ")",
+  FileStatus st;
+  try {
+    st = file_status(path);  // follows a symlink given as the corpus itself
+  } catch (const FileError& e) {
+    throw ConfigError(key, "'" + path + "' does not exist (" + std::strerror(e.error_number()) + ")",
                       key == "data.corpus"
                           ? "install the Debian package fortunes or point data.corpus at a text file, a JSONL file or a folder"
                           : "point it at a text file, a JSONL file or a folder of them");
-  if (S_ISREG(st.st_mode)) return {path};
-  if (!S_ISDIR(st.st_mode))
+  }
+  if (st.kind == FileKind::regular) return {path};
+  if (st.kind != FileKind::directory)
     throw ConfigError(key, "'" + path + "' is neither a file nor a folder",
                       "point it at a text file, a JSONL file or a folder of them");
   std::string root = path;

@@ -3,8 +3,8 @@
 #include <cstring>
 
 #include "mpitune/core/error.hpp"
+#include "mpitune/core/file_io.hpp"
 #include "mpitune/data/documents.hpp"
-#include "posix_io.hpp"
 
 namespace mpitune {
 namespace {
@@ -22,10 +22,13 @@ bool is_jsonl(const std::string& path) {
 std::vector<Document> read_documents(const std::vector<std::string>& files, const DataOptions& data,
                                      const std::string& key) {
   std::vector<Document> docs;
-  std::string text;
   for (const auto& f : files) {
-    if (const int err = data_io::read_whole_file(f, text))
-      throw ConfigError(key, "cannot read '" + f + "': " + std::strerror(err), "check its permissions");
+    std::string text;
+    try {
+      text = read_file_text(f);
+    } catch (const FileError& e) {  // a file of the user's corpus: the user's to fix
+      throw ConfigError(key, "cannot read '" + f + "': " + std::strerror(e.error_number()), "check its permissions");
+    }
     if (is_jsonl(f)) {
       for (auto& d : parse_jsonl_documents(text, f, data, key)) docs.push_back(std::move(d));
     } else {

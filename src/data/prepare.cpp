@@ -3,13 +3,12 @@
 // files are listed and stat'ed, which gives the key; only a miss reads, splits, tokenizes and
 // writes. The split checks on document counts run before tokenizing (a wrong fraction fails in
 // milliseconds); the checks on token counts run on the opened file, for a hit as for a miss.
-#include <sys/stat.h>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 
 #include "mpitune/core/error.hpp"
+#include "mpitune/core/file_io.hpp"
 #include "mpitune/data/cache_key.hpp"
 #include "mpitune/data/documents.hpp"
 #include "mpitune/data/progress.hpp"
@@ -18,7 +17,6 @@
 #include "mpitune/data/token_file.hpp"
 #include "mpitune/data/tokenize_documents.hpp"
 #include "mpitune/tokenize/tokenizer.hpp"
-#include "posix_io.hpp"
 
 namespace mpitune {
 namespace {
@@ -201,13 +199,12 @@ PreparedCorpus prepare_token_corpus(const DataOptions& data, const Tokenizer& to
   }
 
   const std::string folder = cache_dir.empty() ? "." : cache_dir;
-  data_io::make_folders(folder);
+  make_dirs(folder);
   PreparedCorpus out;
   out.path = token_file_path(folder, token_cache_key(data, tok, stamps));
 
   std::shared_ptr<const TokenCorpus> corpus;
-  struct stat st {};
-  if (::stat(out.path.c_str(), &st) == 0) {
+  if (file_exists(out.path)) {
     try {
       corpus = TokenCorpus::open(out.path);
       // The key hashes the fingerprint, so a mismatch means a damaged (or hand-made) file.

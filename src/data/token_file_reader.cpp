@@ -1,18 +1,12 @@
 // TokenCorpus::open: a token file (layout in token_file.hpp) memory-mapped and checked.
 // The mapping is read-only and MAP_SHARED, so every rank of a node that opens the file reads
 // the same page-cache pages: one copy of the corpus per node, however many ranks train on it.
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
 
 #include "mpitune/core/error.hpp"
+#include "mpitune/core/file_io.hpp"
 #include "mpitune/data/token_corpus.hpp"
 #include "mpitune/data/token_file.hpp"
-#include "posix_io.hpp"
 
 namespace mpitune {
 namespace {
@@ -62,14 +56,15 @@ class Cursor {
 
 class MappedTokenCorpus final : public TokenCorpus {
  public:
-  MappedTokenCorpus(std::string path, void* map, size_t bytes) : path_(std::move(path)), map_(map), bytes_(bytes) {}
-  ~MappedTokenCorpus() override { ::munmap(map_, bytes_); }
-  MappedTokenCorpus(const MappedTokenCorpus&) = delete;
-  MappedTokenCorpus& operator=(const MappedTokenCorpus&) = delete;
+  explicit MappedTokenCorpus(const std::string& path) : path_(path), map_(path) {}
 
   void parse() {
-    Cursor c(static_cast<const uint8_t*>(map_), bytes_, path_);
-    if (bytes_ < sizeof kTokenFileMagic || std::memcmp(map_, kTokenFileMagic, sizeof kTokenFileMagic) != 0)
+    const size_t bytes = map_.size();
+    if (bytes < 64)  // anything this short lacks a header
+      throw InfraError("token file '" + path_ + "': truncated (" + std::to_string(bytes) +
+                       " bytes, no header; it is a cache: delete it and mpitune tokenizes the corpus again)");
+    Cursor c(map_.data(), bytes, path_);
+    if (std::memcmp(map_.data(), kTokenFileMagic, sizeof kTokenFileMagic) != 0)
       c.fail("not a token file (no MPTTOKNS magic)");
     c.take(sizeof kTokenFileMagic, 1, "magic");
     const uint32_t version = c.u32("version");
@@ -123,8 +118,7 @@ class MappedTokenCorpus final : public TokenCorpus {
   }
 
   std::string path_;
-  void* map_;
-  size_t bytes_;
+  MappedFile map_;
   int64_t vocab_size_ = 0;
   std::string fingerprint_;
   TokenSplit splits_[3];
@@ -133,32 +127,7 @@ class MappedTokenCorpus final : public TokenCorpus {
 }  // namespace
 
 std::shared_ptr<const TokenCorpus> TokenCorpus::open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) data_io::throw_io("cannot open the token file", path, errno);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    data_io::throw_io("cannot stat the token file", path, err);
-  }
-  const auto bytes = static_cast<size_t>(st.st_size);
-  if (bytes < 64) {  // mmap refuses 0 bytes; anything this short lacks a header anyway
-    ::close(fd);
-    throw InfraError("token file '" + path + "': truncated (" + std::to_string(bytes) +
-                     " bytes, no header; it is a cache: delete it and mpitune tokenizes the corpus again)");
-  }
-  void* map = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
-  const int map_err = errno;
-  if (map == MAP_FAILED) {
-    ::close(fd);
-    data_io::throw_io("cannot map the token file", path, map_err);
-  }
-  if (::close(fd) != 0) {  // the mapping keeps the file itself open
-    const int err = errno;
-    ::munmap(map, bytes);
-    data_io::throw_io("cannot close the token file", path, err);
-  }
-  auto corpus = std::make_shared<MappedTokenCorpus>(path, map, bytes);
+  auto corpus = std::make_shared<MappedTokenCorpus>(path);
   corpus->parse();
   return corpus;
 }

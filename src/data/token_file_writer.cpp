@@ -1,15 +1,12 @@
-// Writes a token file (layout in token_file.hpp), atomically: temp file, fsync, rename.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+// Writes a token file (layout in token_file.hpp), atomically (core/file_io.hpp's AtomicFile:
+// temp file of its own, fsync, rename), so concurrent writers of the same key work side by side
+// and a reader never sees half a file.
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 
 #include "mpitune/core/error.hpp"
+#include "mpitune/core/file_io.hpp"
 #include "mpitune/data/token_file.hpp"
-#include "posix_io.hpp"
 
 namespace mpitune {
 namespace {
@@ -17,16 +14,16 @@ namespace {
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "the token file is little-endian and its arrays are written from memory as they are");
 
-// Buffered sequential writes to one file descriptor, with the 8-byte padding of the layout.
+// Buffered sequential writes to one file, with the 8-byte padding of the layout.
 class SectionWriter {
  public:
-  SectionWriter(int fd, std::string path) : fd_(fd), path_(std::move(path)) { buffer_.reserve(kBuffer); }
+  explicit SectionWriter(AtomicFile& file) : file_(file) { buffer_.reserve(kBuffer); }
 
   void bytes(const void* data, size_t n) {
     const auto* p = static_cast<const char*>(data);
     if (buffer_.size() + n > kBuffer) flush();
     if (n >= kBuffer) {
-      data_io::write_all(fd_, p, n, path_);
+      file_.write(p, n);
     } else {
       buffer_.insert(buffer_.end(), p, p + n);
     }
@@ -39,14 +36,13 @@ class SectionWriter {
     if (offset_ % 8) bytes(zeros, 8 - offset_ % 8);
   }
   void flush() {
-    if (!buffer_.empty()) data_io::write_all(fd_, buffer_.data(), buffer_.size(), path_);
+    if (!buffer_.empty()) file_.write(buffer_.data(), buffer_.size());
     buffer_.clear();
   }
 
  private:
   static constexpr size_t kBuffer = 1 << 20;
-  int fd_;
-  std::string path_;
+  AtomicFile& file_;
   std::vector<char> buffer_;
   uint64_t offset_ = 0;
 };
@@ -84,40 +80,18 @@ void write_split(SectionWriter& w, const std::vector<const TokenizedDocument*>& 
 
 void write_token_file(const std::string& path, const TokenFileContents& contents) {
   MPITUNE_CHECK(contents.vocab_size > 0, "token file without a vocabulary size");
-  // A temp file of our own in the same folder (rename is atomic only within a filesystem);
-  // mkstemp's unique name lets concurrent writers of the same key work side by side.
-  std::string tmp = path + ".tmp-XXXXXX";
-  const int fd = ::mkstemp(tmp.data());
-  if (fd < 0) data_io::throw_io("cannot create a temporary file for", path, errno);
-  try {
-    if (::fchmod(fd, 0644) != 0) data_io::throw_io("cannot set the permissions of", tmp, errno);
-    SectionWriter w(fd, tmp);
-    w.bytes(kTokenFileMagic, sizeof kTokenFileMagic);
-    w.u32(kTokenFileVersion);
-    w.u32(0);
-    w.i64(contents.vocab_size);
-    w.i64(static_cast<int64_t>(contents.fingerprint.size()));
-    w.bytes(contents.fingerprint.data(), contents.fingerprint.size());
-    w.pad();
-    for (const auto& split : contents.splits) write_split(w, split);
-    w.flush();
-    if (::fsync(fd) != 0) data_io::throw_io("cannot flush", tmp, errno);
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    data_io::throw_io("cannot close", tmp, err);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    data_io::throw_io("cannot rename the token file into", path, err);
-  }
-  data_io::fsync_folder(data_io::parent_folder(path));
+  AtomicFile file(path);
+  SectionWriter w(file);
+  w.bytes(kTokenFileMagic, sizeof kTokenFileMagic);
+  w.u32(kTokenFileVersion);
+  w.u32(0);
+  w.i64(contents.vocab_size);
+  w.i64(static_cast<int64_t>(contents.fingerprint.size()));
+  w.bytes(contents.fingerprint.data(), contents.fingerprint.size());
+  w.pad();
+  for (const auto& split : contents.splits) write_split(w, split);
+  w.flush();
+  file.commit();
 }
 
 }  // namespace mpitune

@@ -1,11 +1,10 @@
 // config.json of a Hugging Face model folder (see hf_config.hpp).
 #include "mpitune/hf/hf_config.hpp"
 
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "mpitune/core/error.hpp"
+#include "mpitune/core/file_io.hpp"
 
 namespace mpitune {
 namespace {
@@ -150,11 +149,13 @@ HfModelConfig HfModelConfig::parse(const std::string& json_text, const std::stri
 
 HfModelConfig HfModelConfig::load(const std::string& dir) {
   const std::string path = dir + "/config.json";
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
+  std::string text;
+  try {
+    text = read_file_text(path);
+  } catch (const FileError&) {  // the user's model.path
     throw ConfigError(kField, "cannot read " + path,
                       "point model.path at a Hugging Face model folder (config.json, model.safetensors, tokenizer files)");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
   return parse(text, dir);
 }
 

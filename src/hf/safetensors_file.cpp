@@ -1,18 +1,16 @@
 // One safetensors file, memory-mapped read-only and read by element range (see safetensors.hpp).
 //
-// The header is read with pread (it is parsed once and dropped); the data section is mapped
-// whole but only the pages of a requested range are ever touched. A range is copied in chunks
+// The file is mapped whole (core/file_io.hpp's MappedFile) but only the pages of the header and
+// of a requested range are ever touched. A range is copied in chunks
 // of a few MB: each chunk's pages are prefaulted together (MADV_POPULATE_READ: one call instead
 // of a page fault per 64 KB), copied or converted into the caller's buffer, and the pages fully
 // inside what has been copied are dropped from this process (MADV_DONTNEED; the kernel's page
 // cache keeps them for the next reader). So reading a rank's slice of a 10 GB checkpoint adds
 // at most a chunk to the resident set, however large the slice or the file.
 //
-// Reads share no mutable state: the mapping is private and never written, and a page dropped
+// Reads share no mutable state: the mapping is read-only and never written, and a page dropped
 // by one thread while another copies from it is simply faulted in again from the page cache.
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,10 +19,10 @@
 #include <unordered_map>
 
 #include "mpitune/core/error.hpp"
+#include "mpitune/core/file_io.hpp"
 #include "mpitune/hf/safetensors.hpp"
 #include "safetensors_convert.hpp"
 #include "safetensors_header.hpp"
-#include "safetensors_posix.hpp"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "safetensors data is little-endian and is read as is");
@@ -81,27 +79,9 @@ void convert_to_f32(TensorDType dtype, const unsigned char* src, int64_t n, floa
 
 class MappedSafetensorsFile final : public SafetensorsFile {
  public:
-  explicit MappedSafetensorsFile(std::string path) : path_(std::move(path)) {
-    const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) hf_io::throw_errno("cannot open", path_);
-    try {
-      map_and_parse(fd);
-    } catch (...) {
-      ::close(fd);
-      unmap();
-      throw;
-    }
-    // The mapping stays valid without the descriptor.
-    if (::close(fd) != 0) {
-      const int e = errno;
-      unmap();
-      errno = e;
-      hf_io::throw_errno("cannot close", path_);
-    }
-  }
-  ~MappedSafetensorsFile() override { unmap(); }
+  explicit MappedSafetensorsFile(const std::string& path) : map_(path) { parse(); }
 
-  const std::string& path() const override { return path_; }
+  const std::string& path() const override { return map_.path(); }
   const std::vector<TensorEntry>& tensors() const override { return header_.tensors; }
   const std::map<std::string, std::string>& metadata() const override { return header_.metadata; }
   const TensorEntry* find(const std::string& name) const override {
@@ -112,7 +92,7 @@ class MappedSafetensorsFile final : public SafetensorsFile {
   void read_f32(const TensorEntry& t, int64_t first, int64_t count, float* out) const override {
     if (t.dtype != TensorDType::F32 && t.dtype != TensorDType::BF16 &&
         t.dtype != TensorDType::F16 && t.dtype != TensorDType::F64)
-      throw InfraError(path_ + ": tensor '" + t.name + "' is " + dtype_name(t.dtype) +
+      throw InfraError(path() + ": tensor '" + t.name + "' is " + dtype_name(t.dtype) +
                        ", not a float type: read it with read_raw");
     copy_range(t, first, count, [&](const unsigned char* src, int64_t done, int64_t n) {
       convert_to_f32(t.dtype, src, n, out + done);
@@ -128,43 +108,40 @@ class MappedSafetensorsFile final : public SafetensorsFile {
   }
 
  private:
-  void map_and_parse(int fd) {
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) hf_io::throw_errno("cannot stat", path_);
-    const uint64_t file_bytes = static_cast<uint64_t>(st.st_size);
+  void parse() {
+    const uint64_t file_bytes = map_.size();
     if (file_bytes < 8)
-      throw InfraError(path_ + ": not a safetensors file: " + std::to_string(file_bytes) +
+      throw InfraError(path() + ": not a safetensors file: " + std::to_string(file_bytes) +
                        " bytes, shorter than the 8-byte header length");
-    unsigned char len_bytes[8];
-    hf_io::pread_exact(fd, len_bytes, 8, 0, path_);
     uint64_t header_bytes = 0;
-    for (int i = 7; i >= 0; --i) header_bytes = (header_bytes << 8) | len_bytes[i];
+    for (int i = 7; i >= 0; --i) header_bytes = (header_bytes << 8) | map_.data()[i];
     if (header_bytes > hf_detail::kMaxHeaderBytes)
-      throw InfraError(path_ + ": not a safetensors file: header length " +
+      throw InfraError(path() + ": not a safetensors file: header length " +
                        std::to_string(header_bytes) + " is absurdly large (over " +
                        std::to_string(hf_detail::kMaxHeaderBytes) + " bytes)");
     if (header_bytes > file_bytes - 8)
-      throw InfraError(path_ + ": not a safetensors file (or truncated): header length " +
+      throw InfraError(path() + ": not a safetensors file (or truncated): header length " +
                        std::to_string(header_bytes) + " runs past the end of the " +
                        std::to_string(file_bytes) + "-byte file");
-    std::string json(header_bytes, '\0');
-    hf_io::pread_exact(fd, json.data(), json.size(), 8, path_);
     data_start_ = 8 + header_bytes;
-    header_ = hf_detail::parse_header(json.data(), json.size(), file_bytes - data_start_, path_);
+    header_ = hf_detail::parse_header(reinterpret_cast<const char*>(map_.data()) + 8, header_bytes,
+                                      file_bytes - data_start_, path());
     for (size_t i = 0; i < header_.tensors.size(); ++i) by_name_[header_.tensors[i].name] = i;
-
-    map_bytes_ = static_cast<size_t>(file_bytes);
-    void* p = ::mmap(nullptr, map_bytes_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) hf_io::throw_errno("cannot map", path_);
-    map_ = static_cast<const unsigned char*>(p);
+    // The header's pages are read once: give them back as the ranges' pages are.
+    release(0, data_start_ / page_size() * page_size());
   }
 
-  void unmap() {
-    if (map_ != nullptr) {
-      (void)::munmap(const_cast<unsigned char*>(map_), map_bytes_);  // only fails on bad args
-      map_ = nullptr;
+  // Drops the pages of [begin, end) (page-aligned) from this process; the page cache keeps them.
+  void release(uint64_t begin, uint64_t end) const {
+    if (end <= begin) return;
+    if (::madvise(mapping() + begin, end - begin, MADV_DONTNEED) != 0) {
+      const int err = errno;
+      throw FileError("madvise", "cannot release the pages of", path(), err);
     }
   }
+
+  // madvise takes a writable pointer; the advice it is given here never writes.
+  unsigned char* mapping() const { return const_cast<unsigned char*>(map_.data()); }
 
   // Calls copy(src, done, n) for consecutive chunks of elements [first, first + count) of `t`
   // (src: the chunk's first byte in the mapping; done: elements before it), prefaulting each
@@ -173,15 +150,15 @@ class MappedSafetensorsFile final : public SafetensorsFile {
   void copy_range(const TensorEntry& t, int64_t first, int64_t count, Copy&& copy) const {
     const int64_t numel = t.numel();
     if (first < 0 || count < 0 || first > numel || count > numel - first)
-      throw InfraError(path_ + ": tensor '" + t.name + "': elements [" + std::to_string(first) +
+      throw InfraError(path() + ": tensor '" + t.name + "': elements [" + std::to_string(first) +
                        ", " + std::to_string(first) + " + " + std::to_string(count) +
                        ") are outside its " + std::to_string(numel) + " elements");
     if (count == 0) return;
     const uint64_t es = dtype_bytes(t.dtype);
     const uint64_t range_begin = data_start_ + t.begin + static_cast<uint64_t>(first) * es;
     const uint64_t range_end = range_begin + static_cast<uint64_t>(count) * es;
-    MPITUNE_CHECK(range_end <= data_start_ + t.end && range_end <= map_bytes_,
-                  path_ + ": tensor '" + t.name + "' range outside the mapping");
+    MPITUNE_CHECK(range_end <= data_start_ + t.end && range_end <= map_.size(),
+                  path() + ": tensor '" + t.name + "' range outside the mapping");
     const uint64_t page = page_size();
     const uint64_t chunk_elems = std::max<uint64_t>(1, kChunkBytes / es);
     uint64_t released = (range_begin + page - 1) / page * page;  // pages before it are shared
@@ -192,13 +169,11 @@ class MappedSafetensorsFile final : public SafetensorsFile {
       const uint64_t chunk_begin = range_begin + static_cast<uint64_t>(done) * es;
       const uint64_t chunk_end = chunk_begin + static_cast<uint64_t>(n) * es;
       prefault(chunk_begin, chunk_end);
-      copy(map_ + chunk_begin, done, n);
+      copy(map_.data() + chunk_begin, done, n);
       done += n;
       const uint64_t full_pages_end = chunk_end / page * page;
       if (full_pages_end > released) {
-        if (::madvise(const_cast<unsigned char*>(map_) + released, full_pages_end - released,
-                      MADV_DONTNEED) != 0)
-          hf_io::throw_errno("cannot release the pages of", path_);
+        release(released, full_pages_end);
         released = full_pages_end;
       }
     }
@@ -207,21 +182,20 @@ class MappedSafetensorsFile final : public SafetensorsFile {
   void prefault(uint64_t begin, uint64_t end) const {
     const uint64_t page = page_size();
     const uint64_t a = begin / page * page;
-    if (::madvise(const_cast<unsigned char*>(map_) + a, end - a, MADV_POPULATE_READ) != 0) {
+    if (::madvise(mapping() + a, end - a, MADV_POPULATE_READ) != 0) {
       // EINVAL: a kernel before 5.14; the copy faults the pages in instead. EFAULT/EIO would be
       // a file truncated under us or a read error, which the copy then reports as SIGBUS:
       // name the file first.
-      if (errno == EINVAL || errno == ENOSYS || errno == EINTR) return;
-      hf_io::throw_errno("cannot read the pages of", path_);
+      const int err = errno;
+      if (err == EINVAL || err == ENOSYS || err == EINTR) return;
+      throw FileError("madvise", "cannot read the pages of", path(), err);
     }
   }
 
-  std::string path_;
+  MappedFile map_;
   hf_detail::SafetensorsHeader header_;
   std::unordered_map<std::string, size_t> by_name_;
   uint64_t data_start_ = 0;
-  const unsigned char* map_ = nullptr;
-  size_t map_bytes_ = 0;
 };
 
 }  // namespace

@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "mpitune/core/error.hpp"
+#include "mpitune/core/file_io.hpp"
 #include "mpitune/hf/safetensors.hpp"
-#include "safetensors_posix.hpp"
 
 namespace mpitune {
 namespace {
@@ -22,8 +22,8 @@ constexpr const char* kIndexFile = "model.safetensors.index.json";
 constexpr const char* kField = "model.path";
 
 [[noreturn]] void no_weights(const std::string& dir) {
-  const bool has_bin = hf_io::is_regular_file(hf_io::join_path(dir, "pytorch_model.bin")) ||
-                       hf_io::is_regular_file(hf_io::join_path(dir, "pytorch_model.bin.index.json"));
+  const bool has_bin = is_regular_file(join_path(dir, "pytorch_model.bin")) ||
+                       is_regular_file(join_path(dir, "pytorch_model.bin.index.json"));
   throw ConfigError(kField,
                     "'" + dir + "' has no " + kSingleFile + " or " + kIndexFile +
                         (has_bin ? " (it has a pytorch_model.bin, and" : " (and") +
@@ -37,7 +37,7 @@ constexpr const char* kField = "model.path";
 std::map<std::string, std::string> read_weight_map(const std::string& dir, const std::string& index) {
   nlohmann::json root;
   try {
-    root = nlohmann::json::parse(hf_io::read_text_file(index));
+    root = nlohmann::json::parse(read_file_text(index));
   } catch (const nlohmann::json::exception& e) {
     throw InfraError(index + ": invalid JSON: " + e.what());
   }
@@ -74,27 +74,27 @@ struct SafetensorsFolder::Shard {
 };
 
 SafetensorsFolder SafetensorsFolder::open(const std::string& dir) {
-  if (!hf_io::is_directory(dir))
+  if (!is_directory(dir))
     throw ConfigError(kField, "'" + dir + "' is not a folder",
                       "give the folder of a Hugging Face model (config.json, model.safetensors)");
   SafetensorsFolder folder;
   folder.dir_ = dir;
   auto shards = std::make_shared<Shards>();
-  const std::string single = hf_io::join_path(dir, kSingleFile);
-  const std::string index = hf_io::join_path(dir, kIndexFile);
-  if (hf_io::is_regular_file(single)) {
+  const std::string single = join_path(dir, kSingleFile);
+  const std::string index = join_path(dir, kIndexFile);
+  if (is_regular_file(single)) {
     auto shard = std::make_unique<Shard>();
     shard->path = single;
     shard->file = SafetensorsFile::open(single);  // its header is the list of tensors
     for (const auto& t : shard->file->tensors()) folder.weight_map_[t.name] = kSingleFile;
     (*shards)[kSingleFile] = std::move(shard);
-  } else if (hf_io::is_regular_file(index)) {
+  } else if (is_regular_file(index)) {
     folder.weight_map_ = read_weight_map(dir, index);
     for (const auto& [name, file] : folder.weight_map_) {
       if (shards->count(file)) continue;
       auto shard = std::make_unique<Shard>();
-      shard->path = hf_io::join_path(dir, file);
-      if (!hf_io::is_regular_file(shard->path))
+      shard->path = join_path(dir, file);
+      if (!is_regular_file(shard->path))
         throw InfraError(index + ": names shard '" + file + "' (for '" + name +
                          "'), which is not in the folder");
       (*shards)[file] = std::move(shard);
@@ -120,7 +120,7 @@ const TensorEntry& SafetensorsFolder::entry(const std::string& name) const {
   const SafetensorsFile& file = file_of(name);
   const TensorEntry* e = file.find(name);
   if (e == nullptr)
-    throw InfraError(hf_io::join_path(dir_, kIndexFile) + ": says tensor '" + name +
+    throw InfraError(join_path(dir_, kIndexFile) + ": says tensor '" + name +
                      "' is in " + file.path() + ", which does not have it");
   return *e;
 }

@@ -2,8 +2,8 @@
 //
 // Tensors are laid out contiguously in the order added and each is produced by its callback
 // only when its turn comes, into one reused buffer: exporting a model gathers one tensor at a
-// time. Every file is written atomically (safetensors_posix.hpp), so a reader never sees half a
-// file. A folder is laid out as transformers' save_pretrained does it, and files of an earlier
+// time. Every file is written atomically (core/file_io.hpp's AtomicFile), so a reader never
+// sees half a file. A folder is laid out as transformers' save_pretrained does it, and files of an earlier
 // save with the same stem that the new one does not contain are removed afterwards: otherwise
 // a stale model.safetensors would shadow a new index (readers prefer the single file).
 #include <algorithm>
@@ -15,9 +15,9 @@
 #include <nlohmann/json.hpp>
 
 #include "mpitune/core/error.hpp"
+#include "mpitune/core/file_io.hpp"
 #include "mpitune/hf/safetensors.hpp"
 #include "safetensors_header.hpp"
-#include "safetensors_posix.hpp"
 
 namespace mpitune {
 namespace {
@@ -104,7 +104,7 @@ void write_items(const std::string& path, const ItemList& items,
   unsigned char length[8];
   for (int i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>(header.size() >> (8 * i));
 
-  hf_io::AtomicFile file(path);
+  AtomicFile file(path);
   file.write(length, sizeof length);
   file.write(header.data(), header.size());
   // One buffer for the largest tensor, not value-initialised (fill writes every byte).
@@ -130,7 +130,7 @@ std::vector<std::string> SafetensorsWriter::write_folder(const std::string& fold
   const std::string dir = folder.empty() ? "." : folder;
   MPITUNE_CHECK(!stem.empty() && stem.find('/') == std::string::npos,
                 "safetensors file stem '" + stem + "' is not a file name");
-  hf_io::make_dirs(dir);
+  make_dirs(dir);
 
   // Greedy in add order: a shard takes tensors while they fit; a tensor larger than the limit
   // is alone in its shard.
@@ -148,23 +148,23 @@ std::vector<std::string> SafetensorsWriter::write_folder(const std::string& fold
 
   std::vector<std::string> written;
   if (shards.size() <= 1) {
-    const std::string path = hf_io::join_path(dir, stem + ".safetensors");
+    const std::string path = join_path(dir, stem + ".safetensors");
     write_items(path, shards.empty() ? std::vector<const Item*>{} : shards[0], metadata_);
     written.push_back(path);
   } else {
     nlohmann::json weight_map = nlohmann::json::object();
     for (size_t s = 0; s < shards.size(); ++s) {
       const std::string name = shard_name(stem, s, shards.size());
-      write_items(hf_io::join_path(dir, name), shards[s], metadata_);
-      written.push_back(hf_io::join_path(dir, name));
+      write_items(join_path(dir, name), shards[s], metadata_);
+      written.push_back(join_path(dir, name));
       for (const auto* item : shards[s]) weight_map[item->name] = name;
     }
     // As transformers writes it: sorted keys, indent 2, a final newline.
     const nlohmann::json index = {{"metadata", {{"total_size", total_bytes()}}},
                                   {"weight_map", weight_map}};
     const std::string text = index.dump(2, ' ', /*ensure_ascii=*/true) + "\n";
-    const std::string path = hf_io::join_path(dir, stem + ".safetensors.index.json");
-    hf_io::AtomicFile file(path);
+    const std::string path = join_path(dir, stem + ".safetensors.index.json");
+    AtomicFile file(path);
     file.write(text.data(), text.size());
     file.commit();
     written.push_back(path);
@@ -173,12 +173,12 @@ std::vector<std::string> SafetensorsWriter::write_folder(const std::string& fold
   std::set<std::string> keep;
   for (const auto& path : written) keep.insert(path.substr(path.find_last_of('/') + 1));
   bool removed = false;
-  for (const auto& name : hf_io::list_dir(dir)) {
+  for (const auto& name : list_dir(dir)) {
     if (keep.count(name) || !is_weight_file_of(name, stem)) continue;
-    hf_io::remove_file(hf_io::join_path(dir, name));
+    remove_file(join_path(dir, name));
     removed = true;
   }
-  if (removed) hf_io::fsync_dir(dir);
+  if (removed) fsync_dir(dir);
   return written;
 }
 

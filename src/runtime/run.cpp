@@ -193,7 +193,7 @@ int run_validated(const RunRequest& req, const std::string& text) {
       std::printf("mpitune: experiment '%s' (%s) on %d ranks: %d groups of %d; results in %s\n",
                   cfg.experiment.name.c_str(), method_name(cfg).c_str(), topo.world_size, topo.num_groups,
                   topo.group_size, path.c_str());
-    CoordinatorRun run{cfg, topo, channel, *store, info, groups, req.quiet};
+    CoordinatorRun run{cfg, topo, channel, *store, info, groups, req.quiet, {}, {}};
     describe_model(cfg, run);
     const double cpu0 = cpu_seconds();
     const std::string outcome = run_coordinator(run);

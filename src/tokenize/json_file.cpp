@@ -1,14 +1,10 @@
 // JSON files of a tokenizer folder (see json_file.hpp).
 #include "json_file.hpp"
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "mpitune/core/error.hpp"
+#include "mpitune/core/file_io.hpp"
 
 namespace mpitune::tokenizer_json {
 
@@ -16,18 +12,14 @@ namespace {
 constexpr const char* kField = "data.tokenizer";
 }
 
-bool file_exists(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 std::string read_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw ConfigError(kField, path + ": cannot open (" + std::strerror(errno) + ")", "check the path and its permissions");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  if (f.bad()) throw ConfigError(kField, path + ": read failed (" + std::strerror(errno) + ")");
-  return ss.str();
+  try {
+    return read_file_text(path);
+  } catch (const FileError& e) {  // a file of the user's data.tokenizer folder
+    const std::string reason = std::strerror(e.error_number());
+    if (e.call() == "open") throw ConfigError(kField, path + ": cannot open (" + reason + ")", "check the path and its permissions");
+    throw ConfigError(kField, path + ": read failed (" + reason + ")");
+  }
 }
 
 json parse(const std::string& bytes, const std::string& path) {

@@ -1,5 +1,6 @@
 // Reading the JSON files of a tokenizer folder, with errors that name the file (private to
-// src/tokenize: the public headers do not expose nlohmann-json).
+// src/tokenize: the public headers do not expose nlohmann-json). Whether a file is there is
+// core/file_io.hpp's is_regular_file.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -9,8 +10,8 @@ namespace mpitune::tokenizer_json {
 
 using nlohmann::json;
 
-bool file_exists(const std::string& path);
-// The file's bytes; ConfigError("data.tokenizer", ...) when it cannot be read.
+// The file's bytes (core/file_io.hpp's read_file_text); ConfigError("data.tokenizer", ...) when
+// it cannot be opened or read.
 std::string read_bytes(const std::string& path);
 // Parses `bytes` (read from `path`); ConfigError naming the file and the parser's message.
 json parse(const std::string& bytes, const std::string& path);

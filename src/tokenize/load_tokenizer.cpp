@@ -1,13 +1,11 @@
 // load_tokenizer: [data] tokenizer -> a tokenizer, trying a folder's files in the order the
 // header gives (tokenizer.json only when it is byte-level BPE; then vocab.json + merges.txt;
 // then tokenizer.model).
-#include <sys/stat.h>
-
 #include <filesystem>
 
-#include "json_file.hpp"
 #include "loaders.hpp"
 #include "mpitune/core/error.hpp"
+#include "mpitune/core/file_io.hpp"
 #include "mpitune/tokenize/tokenizer.hpp"
 
 namespace mpitune {
@@ -37,29 +35,27 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& spec, const std::st
     if (model_dir.empty()) return make_byte_tokenizer();  // a scratch model
     dir = model_dir;
   }
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0)
+  if (!file_exists(dir))
     throw ConfigError(kField, "'" + dir + "' does not exist",
                       "give bytes, auto (the model folder's tokenizer) or a folder with tokenizer files");
-  if (!S_ISDIR(st.st_mode))
+  if (!is_directory(dir))
     throw ConfigError(kField, "'" + dir + "' is a file, not a folder", "give the folder that holds the tokenizer files");
   dir = absolute_dir(dir);
 
-  using tokenizer_json::file_exists;
   std::string found;
   auto note = [&found](const std::string& what) { found += (found.empty() ? "" : "; ") + what; };
 
-  if (file_exists(dir + "/tokenizer.json")) {
+  if (is_regular_file(dir + "/tokenizer.json")) {
     std::string why;
     if (auto t = load_tokenizer_json(dir, why)) return t;
     note("tokenizer.json with " + why);
   }
-  const bool vocab = file_exists(dir + "/vocab.json");
-  const bool merges = file_exists(dir + "/merges.txt");
+  const bool vocab = is_regular_file(dir + "/vocab.json");
+  const bool merges = is_regular_file(dir + "/merges.txt");
   if (vocab && merges) return load_vocab_merges(dir);
   if (vocab) note("vocab.json without merges.txt");
   if (merges) note("merges.txt without vocab.json");
-  if (file_exists(dir + "/tokenizer.model")) return load_sentencepiece(dir);
+  if (is_regular_file(dir + "/tokenizer.model")) return load_sentencepiece(dir);
   throw ConfigError(kField, dir + " has no tokenizer mpitune can read (found: " + (found.empty() ? "no tokenizer files" : found) + ")",
                     kSupported);
 }

@@ -3,6 +3,7 @@
 
 #include "json_file.hpp"
 #include "mpitune/core/error.hpp"
+#include "mpitune/core/file_io.hpp"
 
 namespace mpitune {
 namespace {
@@ -43,7 +44,7 @@ SpecialTokens read_special_tokens(const std::string& dir, const SpecialTokenDefa
   bool add_bos_said = false;
 
   const std::string tc_path = dir + "/tokenizer_config.json";
-  if (tokenizer_json::file_exists(tc_path)) {
+  if (is_regular_file(tc_path)) {
     const json cfg = tokenizer_json::parse(tokenizer_json::read_bytes(tc_path), tc_path);
     files_read.push_back(tc_path);
     if (cfg.is_object()) {
@@ -65,7 +66,7 @@ SpecialTokens read_special_tokens(const std::string& dir, const SpecialTokenDefa
   }
 
   const std::string c_path = dir + "/config.json";
-  if ((st.bos < 0 || st.eos < 0) && tokenizer_json::file_exists(c_path)) {
+  if ((st.bos < 0 || st.eos < 0) && is_regular_file(c_path)) {
     const json cfg = tokenizer_json::parse(tokenizer_json::read_bytes(c_path), c_path);
     if (cfg.is_object()) {
       if (st.bos < 0) st.bos = config_id(cfg, "bos_token_id");

@@ -6,6 +6,7 @@
 #include "json_file.hpp"
 #include "loaders.hpp"
 #include "mpitune/core/error.hpp"
+#include "mpitune/core/file_io.hpp"
 #include "mpitune/tokenize/fingerprint.hpp"
 
 namespace mpitune {
@@ -262,7 +263,7 @@ std::unique_ptr<Tokenizer> load_tokenizer_json(const std::string& dir_in, std::s
   parts.source = "tokenizer.json in " + dir;
   parts.files.push_back(path);
   for (const auto& f : config_files) parts.files.push_back(f);
-  if (tokenizer_json::file_exists(dir + "/special_tokens_map.json")) parts.files.push_back(dir + "/special_tokens_map.json");
+  if (is_regular_file(dir + "/special_tokens_map.json")) parts.files.push_back(dir + "/special_tokens_map.json");
   parts.fingerprint = Fingerprint()
                           .add("mpitune-tokenizer-v1")
                           .add("bpe")

@@ -7,6 +7,7 @@
 #include "json_file.hpp"
 #include "loaders.hpp"
 #include "mpitune/core/error.hpp"
+#include "mpitune/core/file_io.hpp"
 #include "mpitune/tokenize/fingerprint.hpp"
 
 namespace mpitune {
@@ -89,7 +90,7 @@ std::unique_ptr<Tokenizer> load_vocab_merges(const std::string& dir_in) {
   parts.source = "vocab.json + merges.txt in " + dir;
   parts.files = {vocab_path, merges_path};
   for (const auto& f : config_files) parts.files.push_back(f);
-  if (tokenizer_json::file_exists(dir + "/special_tokens_map.json")) parts.files.push_back(dir + "/special_tokens_map.json");
+  if (is_regular_file(dir + "/special_tokens_map.json")) parts.files.push_back(dir + "/special_tokens_map.json");
   parts.fingerprint = Fingerprint()
                           .add("mpitune-tokenizer-v1")
                           .add("bpe")

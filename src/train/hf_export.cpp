@@ -1,6 +1,6 @@
 // Hugging Face model folders and PEFT adapter folders written from a model's buffers, and PEFT
-// adapter configs read back (see hf_export.hpp). Files are written atomically (state_io.hpp);
-// no std::filesystem (see data.cpp in the data layer: CUDA builds' libtorch clashes with it).
+// adapter configs read back (see hf_export.hpp). Files are written atomically (core/file_io.hpp);
+// no std::filesystem (a CUDA build's pip libtorch exports its own copy, see core/file_io.hpp).
 #include "mpitune/train/hf_export.hpp"
 
 #include <ATen/ATen.h>

@@ -1,38 +1,12 @@
-// Byte writer/reader, checksum and atomic files (see state_io.hpp). POSIX calls rather than
-// std::filesystem: a pip libtorch exports its own copy of std::filesystem's symbols.
+// Byte writer/reader and checksum (see state_io.hpp).
 #include "mpitune/train/state_io.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
 #include "mpitune/core/error.hpp"
 
 namespace mpitune {
-namespace {
-
-[[noreturn]] void fail_io(const std::string& what, const std::string& path) {
-  throw InfraError(what + " '" + path + "': " + std::strerror(errno));
-}
-
-std::string parent_of(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-void fsync_dir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return;  // best effort: some filesystems do not allow it
-  (void)::fsync(fd);
-  ::close(fd);
-}
-
-}  // namespace
 
 void ByteWriter::u64(uint64_t v) {
   for (int i = 0; i < 8; ++i) bytes_.push_back(static_cast<uint8_t>(v >> (8 * i)));
@@ -124,77 +98,6 @@ std::string hex64(uint64_t v) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
   return buf;
-}
-
-void write_file_atomic(const std::string& path, const void* data, size_t bytes) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) fail_io("cannot create", tmp);
-  const auto* p = static_cast<const uint8_t*>(data);
-  size_t done = 0;
-  while (done < bytes) {
-    const ssize_t n = ::write(fd, p + done, bytes - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int e = errno;
-      ::close(fd);
-      errno = e;
-      fail_io("cannot write", tmp);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    const int e = errno;
-    ::close(fd);
-    errno = e;
-    fail_io("cannot flush", tmp);
-  }
-  if (::close(fd) != 0) fail_io("cannot close", tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail_io("cannot rename into", path);
-  fsync_dir(parent_of(path));
-}
-
-std::vector<uint8_t> read_file_bytes(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) fail_io("cannot open", path);
-  std::vector<uint8_t> out;
-  uint8_t buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int e = errno;
-      ::close(fd);
-      errno = e;
-      fail_io("cannot read", path);
-    }
-    if (n == 0) break;
-    out.insert(out.end(), buf, buf + n);
-  }
-  ::close(fd);
-  return out;
-}
-
-void make_dirs(const std::string& path) {
-  std::string partial;
-  size_t pos = 0;
-  while (pos != std::string::npos) {
-    pos = path.find('/', pos + 1);
-    partial = path.substr(0, pos);
-    if (partial.empty()) continue;
-    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) fail_io("cannot create folder", partial);
-  }
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) fail_io("not a folder:", path);
-}
-
-bool file_exists(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0;
-}
-
-void remove_file(const std::string& path) {
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) fail_io("cannot remove", path);
 }
 
 }  // namespace mpitune

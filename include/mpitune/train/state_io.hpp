@@ -1,5 +1,7 @@
-// Bytes of a training state: a little-endian writer and a bounds-checked reader, a checksum,
-// and whole-file writes that are atomic (temp file, fsync, rename). Pure: no torch, no MPI.
+// Bytes of a training state: a little-endian writer and a bounds-checked reader, and a
+// checksum. Pure: no torch, no MPI. The files they go to are written and read through
+// core/file_io.hpp (write_file_atomic, read_file_bytes, make_dirs, file_exists, remove_file),
+// included here for the callers that have always found those functions through this header.
 //
 // A rank's state is built as bytes first, so the same bytes can go to a checkpoint file or move
 // to another group through Collectives (send_bytes/recv_bytes) without a file.
@@ -8,6 +10,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "mpitune/core/file_io.hpp"
 
 namespace mpitune {
 
@@ -53,15 +57,5 @@ class ByteReader {
 // zeros), then mixed with the length: a fast corruption check, not a cryptographic hash.
 uint64_t checksum64(const uint8_t* data, size_t bytes);
 std::string hex64(uint64_t v);
-
-// Writes `bytes` to `path` atomically: `path`.tmp, fsync, rename, fsync of the folder. A crash
-// leaves either the old file or the new one, never a half-written file under `path`.
-// Throws InfraError naming the path and the system's error.
-void write_file_atomic(const std::string& path, const void* data, size_t bytes);
-std::vector<uint8_t> read_file_bytes(const std::string& path);
-// mkdir -p. Throws InfraError when it cannot.
-void make_dirs(const std::string& path);
-bool file_exists(const std::string& path);
-void remove_file(const std::string& path);  // no error when it does not exist
 
 }  // namespace mpitune

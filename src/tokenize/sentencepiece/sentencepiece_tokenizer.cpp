@@ -10,6 +10,7 @@
 #include "../loaders.hpp"
 #include "../special_tokens.hpp"
 #include "mpitune/core/error.hpp"
+#include "mpitune/core/file_io.hpp"
 #include "mpitune/tokenize/fingerprint.hpp"
 #include "sentencepiece_model.hpp"
 
@@ -29,7 +30,7 @@ class SentencePieceTokenizer final : public Tokenizer {
     special_ = read_special_tokens(dir, d, config_files);
     files_.push_back(path_);
     for (const auto& f : config_files) files_.push_back(f);
-    if (tokenizer_json::file_exists(dir + "/special_tokens_map.json")) files_.push_back(dir + "/special_tokens_map.json");
+    if (is_regular_file(dir + "/special_tokens_map.json")) files_.push_back(dir + "/special_tokens_map.json");
     fingerprint_ = Fingerprint()
                        .add("mpitune-tokenizer-v1")
                        .add("sentencepiece")

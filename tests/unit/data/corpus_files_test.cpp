@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "mpitune/core/error.hpp"
 #include "mpitune/data/documents.hpp"
 #include "support/temp_dir.hpp"
@@ -102,7 +105,8 @@ TEST(CorpusFiles, MissingOrEmptyPathsNameTheKey) {
     FAIL() << "no error";
   } catch (const ConfigError& e) {
     EXPECT_EQ(e.field(), "data.test_corpus");
-    EXPECT_NE(std::string(e.what()).find(dir.file("nope")), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()), "data.test_corpus: '" + dir.file("nope") + "' does not exist (" +
+                                         std::strerror(ENOENT) + "); point it at a text file, a JSONL file or a folder of them");
   }
   make_dir(dir.file("empty"));
   testing::write_file(dir.file("empty/.hidden"), "x");
@@ -114,6 +118,29 @@ TEST(CorpusFiles, MissingOrEmptyPathsNameTheKey) {
     EXPECT_NE(std::string(e.what()).find("no file to read"), std::string::npos) << e.what();
   }
   EXPECT_THROW(list_corpus_files("", "", "data.corpus"), ConfigError);
+}
+
+TEST(CorpusFiles, AFileThatCannotBeReadNamesTheKeyAndTheFile) {
+  testing::TempDir dir;
+  DataOptions d;
+  const std::string gone = dir.file("gone.txt");
+  try {
+    read_documents(std::vector<std::string>{gone}, d, "data.val_corpus");
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.field(), "data.val_corpus");
+    EXPECT_EQ(std::string(e.what()),
+              "data.val_corpus: cannot read '" + gone + "': " + std::strerror(ENOENT) + "; check its permissions");
+  }
+  // Opens, then fails to read: /proc/self/mem at offset 0 is EIO.
+  make_link("/proc/self/mem", dir.file("mem"));
+  try {
+    read_documents(std::vector<std::string>{dir.file("mem")}, d, "data.corpus");
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "data.corpus: cannot read '" + dir.file("mem") + "': " + std::strerror(EIO) + "; check its permissions");
+  }
 }
 
 TEST(CorpusFiles, SymlinkedTextsAreNotReadTwice) {

@@ -1,8 +1,12 @@
 // load_tokenizer: bytes and auto, the order in which a folder's files are tried, and every way a
 // folder or file can be wrong (each a ConfigError on data.tokenizer that says what was found).
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "mpitune/core/error.hpp"
 #include "mpitune/tokenize/tokenizer.hpp"
@@ -79,6 +83,14 @@ TEST(LoadTokenizer, FolderErrors) {
   EXPECT_TRUE(has(empty, "no tokenizer files")) << empty;
   EXPECT_TRUE(has(empty, "supported: tokenizer.json with a byte-level BPE")) << empty;
   EXPECT_TRUE(has(error_of(""), "empty"));
+}
+
+TEST(LoadTokenizer, AFileThatFailsToReadIsAConfigErrorNamingIt) {
+  TempDir dir;
+  // /proc/self/mem is a regular file that opens and cannot be read at offset 0 (EIO).
+  ASSERT_EQ(::symlink("/proc/self/mem", dir.file("tokenizer.json").c_str()), 0);
+  EXPECT_EQ(error_of(dir.path()),
+            "data.tokenizer: " + dir.file("tokenizer.json") + ": read failed (" + std::strerror(EIO) + ")");
 }
 
 TEST(LoadTokenizer, UnsupportedTokenizerJsonSaysWhatItIs) {
