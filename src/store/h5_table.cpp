@@ -74,6 +74,10 @@ double Row::float64(size_t col) const {
   return v;
 }
 
+bool Row::all_zero() const {
+  return std::all_of(bytes_.begin(), bytes_.end(), [](char c) { return c == 0; });
+}
+
 std::string Row::string(size_t col) const {
   const char* p = at(col, ColumnKind::String);
   const size_t width = type_->column(col).bytes;
@@ -104,11 +108,38 @@ void Table::write_rows(hsize_t first, const Row& row) {
                     row.data()));
 }
 
+void Table::set_extent(hsize_t rows) {
+  const hsize_t dims[1] = {rows};
+  H5_CHECK(H5Dset_extent(dataset_.id(), dims));
+}
+
+// HDF5 cannot write a row beyond a dataset's extent, so a row is appended by extending first.
+// What reaches the disk, and in which order: H5Dset_extent changes the dataset's object
+// header in the metadata cache and H5Dwrite puts the row into the chunk cache; neither writes
+// the file (unless a cache evicts: an evicted chunk is written before its metadata, the safe
+// order, and our metadata is far below the metadata cache's size). The file changes at a
+// flush. H5Fflush writes raw data first, then metadata, but it goes on to the metadata when
+// the raw data fails (a full disk), which publishes the new extent over rows that were never
+// written: the all-zero last row of issue 10 (the disk's end reads as zeros once HDF5 sets the
+// file's size to its allocation, which a full disk allows). H5Dflush stops at that failure
+// instead. So the store flushes table by table (Table::flush) before H5Fflush, and shrinks a
+// table whose flush failed back to its durable rows (roll_back_to_durable): any later flush
+// (close() runs one) then writes an extent whose rows are on disk, and a reader sees the old
+// rows or complete new ones. A process killed between two flushes loses both caches and leaves
+// the file as of its last flush, which HDF5's SWMR flush ordering keeps consistent.
 void Table::append(const Row& row) {
-  const hsize_t new_size[1] = {rows_ + 1};
-  H5_CHECK(H5Dset_extent(dataset_.id(), new_size));
+  set_extent(rows_ + 1);
+  try {
+    write_rows(rows_, row);
+  } catch (...) {
+    try {
+      set_extent(rows_);
+    } catch (...) {
+      // The write's error is the one to report; roll_back_to_durable() tries again.
+    }
+    throw;
+  }
   ++rows_;
-  write_rows(rows_ - 1, row);
 }
 
 void Table::write_at(hsize_t index, const Row& row) {
@@ -116,7 +147,21 @@ void Table::write_at(hsize_t index, const Row& row) {
   write_rows(index, row);
 }
 
-void Table::flush() { H5_CHECK(H5Dflush(dataset_.id())); }
+void Table::flush() {
+  H5_CHECK(H5Dflush(dataset_.id()));
+  durable_rows_ = rows_;
+}
+
+bool Table::roll_back_to_durable() {
+  if (!dataset_.valid()) return true;
+  try {
+    set_extent(durable_rows_);
+    rows_ = durable_rows_;
+    return true;
+  } catch (const InfraError&) {
+    return false;
+  }
+}
 
 void Table::close() {
   dataset_.close();
@@ -130,13 +175,86 @@ bool has_dataset(hid_t file, const std::string& name) {
   return H5_CHECK(H5Iget_type(object.id())) == H5I_DATASET;
 }
 
+namespace {
+
+// Room for rows a table's extent may claim beyond what the file holds: the unwritten rows a
+// crashed or disk-full writer can leave, and a live writer's rows appended since the reader
+// opened the file.
+constexpr uint64_t kRowSlackBytes = uint64_t{1} << 20;
+
+// Why member type `m` cannot be read as column `c`, or "" when it can.
+std::string member_problem(hid_t m, const Column& c) {
+  switch (c.kind) {
+    case ColumnKind::Int32:
+    case ColumnKind::Int64:
+      return is_standard_integer(m) ? "" : "is not a standard integer";
+    case ColumnKind::Float64:
+      return is_ieee_float(m) ? "" : "is not an IEEE floating-point number";
+    case ColumnKind::String:
+      if (H5_CHECK(H5Tget_class(m)) != H5T_STRING) return "is not a string";
+      if (H5_CHECK(H5Tis_variable_str(m)) > 0) return "is a variable-length string, not a fixed-length one";
+      if (H5_CHECK_NONZERO(H5Tget_size(m)) > kMaxTextBytes)
+        return "is a string wider than " + std::to_string(kMaxTextBytes) + " bytes";
+      return "";
+  }
+  return "";
+}
+
+// The checks of the header comment; returns the number of rows.
+hsize_t checked_rows(hid_t file, hid_t dataset, const std::string& name, const RowType& type) {
+  const std::string table = "table " + name;
+  H5Handle space = own_space(H5_CHECK(H5Dget_space(dataset)));
+  if (H5_CHECK(H5Sget_simple_extent_type(space.id())) != H5S_SIMPLE ||
+      H5_CHECK(H5Sget_simple_extent_ndims(space.id())) != 1)
+    throw BadFileError(table + " is not one-dimensional");
+  hsize_t rows = 0;
+  H5_CHECK(H5Sget_simple_extent_dims(space.id(), &rows, nullptr));
+
+  H5Handle file_type = own_type(H5_CHECK(H5Dget_type(dataset)));
+  if (H5_CHECK(H5Tget_class(file_type.id())) != H5T_COMPOUND)
+    throw BadFileError(table + " does not hold compound rows");
+  const size_t file_row_bytes = H5_CHECK_NONZERO(H5Tget_size(file_type.id()));
+  const int members = H5_CHECK(H5Tget_nmembers(file_type.id()));
+  std::vector<bool> found(type.columns().size(), false);
+  for (int i = 0; i < members; ++i) {
+    const auto index = static_cast<unsigned>(i);
+    H5Handle member = own_type(H5_CHECK(H5Tget_member_type(file_type.id(), index)));
+    const size_t offset = H5Tget_member_offset(file_type.id(), index);  // cannot fail for a valid index
+    const size_t bytes = H5_CHECK_NONZERO(H5Tget_size(member.id()));
+    char* raw_name = H5_CHECK_NONZERO(H5Tget_member_name(file_type.id(), index));
+    const std::string member_name = raw_name;
+    H5free_memory(raw_name);
+    if (offset > file_row_bytes || bytes > file_row_bytes - offset)
+      throw BadFileError(table + ": column '" + member_name + "' lies outside its row");
+    for (size_t c = 0; c < type.columns().size(); ++c) {
+      if (type.column(c).name != member_name) continue;
+      const std::string problem = member_problem(member.id(), type.column(c));
+      if (!problem.empty()) throw BadFileError(table + ": column '" + member_name + "' " + problem);
+      found[c] = true;
+    }
+  }
+  for (size_t c = 0; c < found.size(); ++c)
+    if (!found[c] && !type.column(c).optional)
+      throw BadFileError(table + " has no column '" + type.column(c).name + "'");
+
+  const hsize_t file_bytes = [&] {
+    hsize_t size = 0;
+    H5_CHECK(H5Fget_filesize(file, &size));
+    return size;
+  }();
+  // Divisions, not products: a damaged extent near 2^64 must not overflow into a small size.
+  const uint64_t room = file_bytes + kRowSlackBytes;
+  if (rows > room / file_row_bytes || rows > 2 * room / type.row_bytes())
+    throw BadFileError(table + " claims " + std::to_string(rows) + " rows of " + std::to_string(file_row_bytes) +
+                       " bytes, more than the " + std::to_string(file_bytes) + "-byte file holds");
+  return rows;
+}
+
+}  // namespace
+
 std::vector<char> read_rows(hid_t file, const std::string& name, const RowType& type, hsize_t* rows) {
   H5Handle dataset = own_dataset(H5_CHECK(H5Dopen2(file, name.c_str(), H5P_DEFAULT)));
-  H5Handle space = own_space(H5_CHECK(H5Dget_space(dataset.id())));
-  if (H5_CHECK(H5Sget_simple_extent_ndims(space.id())) != 1)
-    throw InfraError("dataset " + name + " is not one-dimensional");
-  hsize_t n = 0;
-  H5_CHECK(H5Sget_simple_extent_dims(space.id(), &n, nullptr));
+  const hsize_t n = checked_rows(file, dataset.id(), name, type);
   std::vector<char> bytes(static_cast<size_t>(n) * type.row_bytes());
   if (n > 0) {
     H5Handle memory_type = type.memory_type();
@@ -160,6 +278,11 @@ MemberInfo member_info(hid_t file, const std::string& name, const std::string& c
     H5Handle member = own_type(H5_CHECK(H5Tget_member_type(type.id(), static_cast<unsigned>(i))));
     info.type_class = H5_CHECK(H5Tget_class(member.id()));
     info.bytes = H5_CHECK_NONZERO(H5Tget_size(member.id()));
+    // A width the reader would allocate per row: damage beyond kMaxTextBytes is refused here
+    // rather than becoming a huge row.
+    if (info.type_class == H5T_STRING && info.bytes > kMaxTextBytes)
+      throw BadFileError("table " + name + ": column '" + column + "' is a string wider than " +
+                         std::to_string(kMaxTextBytes) + " bytes");
     break;
   }
   return info;

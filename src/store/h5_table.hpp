@@ -5,6 +5,15 @@
 // a byte buffer and written with one H5Dwrite. The file type uses little-endian standard types
 // and the memory type native ones; HDF5 converts between them and matches members by name, so
 // a reader asks only for the columns it knows.
+//
+// Reading checks before it reads: the dataset is 1-D with compound rows; every column the
+// reader asks for is there (unless optional: added by a later schema version) with the right
+// type class (standard integers, IEEE floats, fixed-length strings, at most kMaxTextBytes);
+// every member lies inside the row; and the extent claims no more rows than the file's size
+// can hold (a damaged extent must not become a huge allocation). Anything else is a
+// BadFileError naming the table.
+//
+// Appending: see Table::append for the order of extending and writing, and why.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +31,7 @@ struct Column {
   ColumnKind kind;
   size_t offset;
   size_t bytes;  // strings: width including the NUL
+  bool optional = false;  // a reader accepts a table without it (the column stays zero)
 };
 
 class RowType {
@@ -31,6 +41,8 @@ class RowType {
   size_t add_int64(const std::string& name) { return add(name, ColumnKind::Int64, 8); }
   size_t add_float64(const std::string& name) { return add(name, ColumnKind::Float64, 8); }
   size_t add_string(const std::string& name, size_t bytes) { return add(name, ColumnKind::String, bytes); }
+  // A column that files of an older schema version lack.
+  void set_optional(size_t col) { columns_.at(col).optional = true; }
 
   const std::vector<Column>& columns() const { return columns_; }
   const Column& column(size_t i) const { return columns_.at(i); }
@@ -67,6 +79,10 @@ class Row {
   std::string string(size_t col) const;
 
   const char* data() const { return bytes_.data(); }
+  // Every byte zero: what HDF5 returns for a row the table was extended for but that was never
+  // written (the fill value). No row mpitune writes is all zero (each has a time, a status, an
+  // action or a name).
+  bool all_zero() const;
 
  private:
   char* at(size_t col, ColumnKind kind);
@@ -82,30 +98,42 @@ class Table {
   // Creates `name` in `file` with an unlimited dimension and about 32 KiB chunks.
   Table(hid_t file, const std::string& name, const RowType& type);
 
+  // Rows in the table's extent, and of those the rows known to be on disk (as of the last
+  // successful flush()).
   hsize_t rows() const { return rows_; }
+  hsize_t durable_rows() const { return durable_rows_; }
+  // Extends the table by one row and writes it; on failure the extent goes back (see .cpp).
   void append(const Row& row);
   // Rewrites an existing row.
   void write_at(hsize_t index, const Row& row);
+  // Writes this table's raw data, then its metadata (HDF5 stops before the metadata when the
+  // raw data cannot be written); on success every row is durable.
   void flush();
+  // After this table's flush failed: shrinks the extent back to the durable rows, so that no
+  // later metadata flush can publish rows whose data never reached the disk. Best effort:
+  // returns false when HDF5 refuses.
+  bool roll_back_to_durable();
   void close();
 
  private:
   void write_rows(hsize_t first, const Row& row);
+  void set_extent(hsize_t rows);
 
   std::string name_;
   H5Handle dataset_;
   H5Handle memory_type_;
   hsize_t rows_ = 0;
+  hsize_t durable_rows_ = 0;
 };
 
 bool has_dataset(hid_t file, const std::string& name);
 
-// Reads every row of dataset `name` with the members of `type` (by name). Returns the packed
-// bytes, row_bytes() per row.
+// Checks dataset `name` against `type` (see the header comment) and reads every row with the
+// members of `type` (by name). Returns the packed bytes, row_bytes() per row.
 std::vector<char> read_rows(hid_t file, const std::string& name, const RowType& type, hsize_t* rows);
 
 // The file's type of member `column` of dataset `name`: its class and size, or
-// H5T_NO_CLASS when the dataset has no such member.
+// H5T_NO_CLASS when the dataset has no such member (or is not a table).
 struct MemberInfo {
   H5T_class_t type_class = H5T_NO_CLASS;
   size_t bytes = 0;

@@ -3,10 +3,30 @@
 // The file is opened as an SWMR reader, which also works after the writer closed it or
 // crashed. Problems a user can cause (wrong path, not a result file, a file from a newer
 // mpitune) are ConfigErrors naming the file; HDF5 failures on a valid file are InfraErrors.
+//
+// A damaged file (a bad disk, an interrupted copy, a full disk, a hand edit) must give one
+// clear line, quickly, and never a hang or a crash:
+//  - Bounded retries. An SWMR reader re-reads metadata whose checksum fails (the writer may be
+//    half-way through writing it), sleeping 1 ns, 2 ns, 4 ns, ... between attempts; with
+//    HDF5's default of 100 attempts one damaged metadata block is a sleep of 2^99 ns (10^13
+//    years), so `mpitune report` hung. kMetadataReadAttempts keeps it near 30 ms.
+//  - The global heaps, where the root attributes' strings live and which HDF5 does not
+//    checksum, are checked before HDF5 reads them (global_heap_check.hpp).
+//  - Every attribute and table is checked (shape, type class, width, row count) before it is
+//    read (h5_support.hpp, h5_table.hpp): a mismatch is a ConfigError naming the file.
+//  - Partial rows. A table's rows at its end that are entirely zero were never written (the
+//    writer extended the table, then the disk filled or the process died before the data was
+//    on disk: HDF5 returns its fill value, zero, for them); they are skipped, with one warning
+//    line on stderr per table. So is the last row when it does not decode (a /trials status or
+//    a /space spec that does not parse: a row the disk got only part of). Such a row anywhere
+//    else is damage and refuses the file. No row mpitune writes is all zero (each has a time,
+//    a status, an action or a name), so nothing real is ever skipped.
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <utility>
 
+#include "global_heap_check.hpp"
 #include "h5_support.hpp"
 #include "h5_table.hpp"
 #include "hdf5_schema.hpp"
@@ -19,6 +39,11 @@ using h5::H5Handle;
 using h5::Row;
 
 constexpr const char* kFix = "give the path of a result file written by `mpitune run`";
+constexpr const char* kDamagedFix = "the file is damaged or was not written by mpitune; read a copy or a backup";
+
+// SWMR metadata read attempts: 26 attempts sleep 2^25 ns ~ 34 ms in all between them, ample
+// for a torn read of a block the writer is writing (microseconds), short for a damaged one.
+constexpr unsigned kMetadataReadAttempts = 26;
 
 H5Handle open_for_reading(const std::string& path) {
   std::error_code ec;
@@ -28,11 +53,15 @@ H5Handle open_for_reading(const std::string& path) {
   const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
   if (is_hdf5 == 0) throw ConfigError(path, "is not an HDF5 file", kFix);
   if (is_hdf5 < 0) throw ConfigError(path, "cannot be read: " + h5::innermost_error(), kFix);
+  // Before HDF5 parses the one kind of metadata it does not checksum (global_heap_check.hpp).
+  h5::check_global_heaps(path);
 
   H5Handle fapl = h5::own_plist(H5_CHECK(H5Pcreate(H5P_FILE_ACCESS)));
 #if H5_VERSION_GE(1, 10, 7)
   H5_CHECK(H5Pset_file_locking(fapl.id(), true, true));
 #endif
+  // Used by SWMR opens only; a plain open reads each block once.
+  H5_CHECK(H5Pset_metadata_read_attempts(fapl.id(), kMetadataReadAttempts));
   // SWMR read sees a file that is still being written (or whose writer died) consistently.
   hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl.id());
   if (id < 0) {
@@ -40,9 +69,12 @@ H5Handle open_for_reading(const std::string& path) {
     // Files in an older format cannot be opened as SWMR readers; they are not ours anyway,
     // but a plain open gives the better message below.
     id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.id());
-    if (id < 0)
+    if (id < 0) {
+      // A lock held by a writer that is not SWMR, or (far more often) a damaged or cut file.
+      const bool locked = swmr_error.find("unable to lock file") != std::string::npos;  // H5FD's own words
       throw ConfigError(path, "cannot be opened: " + swmr_error,
-                        "check that no other program writes it without SWMR, or " + std::string(kFix));
+                        locked ? "check that no other program writes it without SWMR" : kDamagedFix);
+    }
   }
   return h5::own_file(id);
 }
@@ -50,15 +82,15 @@ H5Handle open_for_reading(const std::string& path) {
 void read_root_attributes(hid_t f, const std::string& path, ExperimentInfo& info) {
   if (!h5::has_attr(f, "schema_version") || !h5::has_attr(f, "mpitune_version"))
     throw ConfigError(path, "is not an mpitune result file (no schema_version attribute)", kFix);
-  info.schema_version = static_cast<int>(h5::read_attr_int(f, "schema_version"));
-  if (info.schema_version > kSchemaVersion)
+  const int64_t version = h5::read_attr_int(f, "schema_version");
+  if (version > kSchemaVersion)
     throw ConfigError(path,
-                      "has schema version " + std::to_string(info.schema_version) +
-                          ", newer than this mpitune reads (" + std::to_string(kSchemaVersion) + ")",
+                      "has schema version " + std::to_string(version) + ", newer than this mpitune reads (" +
+                          std::to_string(kSchemaVersion) + ")",
                       "read it with the mpitune version that wrote it (" +
                           h5::read_attr_string(f, "mpitune_version") + ") or newer");
-  if (info.schema_version < 1)
-    throw ConfigError(path, "has an invalid schema version " + std::to_string(info.schema_version), kFix);
+  if (version < 1) throw ConfigError(path, "has an invalid schema version " + std::to_string(version), kFix);
+  info.schema_version = static_cast<int>(version);
   info.mpitune_version = h5::read_attr_string(f, "mpitune_version");
   info.name = h5::read_attr_string(f, "name");
   info.command_line = h5::read_attr_string(f, "command_line");
@@ -69,9 +101,9 @@ void read_root_attributes(hid_t f, const std::string& path, ExperimentInfo& info
   info.scheduler = h5::read_attr_string(f, "scheduler");
   info.searcher = h5::read_attr_string(f, "searcher");
   info.trainable = h5::read_attr_string(f, "trainable");
-  info.world_size = static_cast<int>(h5::read_attr_int(f, "world_size"));
-  info.group_size = static_cast<int>(h5::read_attr_int(f, "group_size"));
-  info.num_groups = static_cast<int>(h5::read_attr_int(f, "num_groups"));
+  info.world_size = h5::read_attr_int32(f, "world_size");
+  info.group_size = h5::read_attr_int32(f, "group_size");
+  info.num_groups = h5::read_attr_int32(f, "num_groups");
   info.device_kind = h5::read_attr_string(f, "device_kind");
   info.start_time = h5::read_attr_float64(f, "start_time");
   if (info.schema_version >= 2) {
@@ -85,15 +117,55 @@ void read_root_attributes(hid_t f, const std::string& path, ExperimentInfo& info
   }
 }
 
-// Reads every row of `table` and decodes it with `columns`.
+// `s` with every control byte written as \xNN.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c != 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+void warn(const std::string& path, const std::string& table, const std::string& what) {
+  std::fprintf(stderr, "mpitune: warning: %s: %s: %s\n", printable(path).c_str(), table.c_str(),
+               printable(what).c_str());
+}
+
+// Reads every row of `table` and decodes it with `columns`, skipping partial rows at its end
+// (see the header comment).
 template <class Columns>
-auto read_table(hid_t f, const char* table, const Columns& columns) {
+auto read_table(hid_t f, const std::string& path, const char* table, const Columns& columns) {
   hsize_t n = 0;
   const std::vector<char> bytes = h5::read_rows(f, table, columns.type, &n);
+  const auto row = [&](hsize_t i) { return Row(columns.type, bytes.data() + i * columns.type.row_bytes()); };
+  hsize_t complete = n;
+  while (complete > 0 && row(complete - 1).all_zero()) --complete;
+  if (complete < n)
+    warn(path, table,
+         "skipped the last " + (n - complete == 1 ? std::string("row") : std::to_string(n - complete) + " rows") +
+             ", all zero: the table was extended for " + (n - complete == 1 ? "it" : "them") +
+             " but the data never reached the disk (a full disk or a crash)");
+
   std::vector<decltype(columns.decode(std::declval<Row>()))> out;
-  out.reserve(n);
-  for (hsize_t i = 0; i < n; ++i)
-    out.push_back(columns.decode(Row(columns.type, bytes.data() + i * columns.type.row_bytes())));
+  out.reserve(complete);
+  for (hsize_t i = 0; i < complete; ++i) {
+    try {
+      out.push_back(columns.decode(row(i)));
+    } catch (const std::runtime_error& e) {  // ConfigError or InfraError from a value's parser
+      if (i + 1 < complete || complete < n)
+        throw h5::BadFileError(std::string("table ") + table + ": row " + std::to_string(i) +
+                               " does not parse: " + e.what());
+      warn(path, table,
+           std::string("skipped the last row, which does not parse (") + e.what() +
+               "): the disk got only part of it");
+    }
+  }
   return out;
 }
 
@@ -102,8 +174,9 @@ Space read_space(hid_t f, const std::string& path) {
   if (spec.type_class != H5T_STRING) throw ConfigError(path, "/space has no spec column", kFix);
   // One byte more than the file's width, so a full-width string keeps its NUL in memory.
   const h5::SpaceColumns columns(spec.bytes + 1);
+  std::vector<Domain> domains = read_table(f, path, h5::kSpaceTable, columns);
   try {
-    return Space(read_table(f, h5::kSpaceTable, columns));
+    return Space(std::move(domains));
   } catch (const ConfigError& e) {
     throw ConfigError(path, std::string("/space does not parse: ") + e.what(), kFix);
   }
@@ -117,7 +190,7 @@ std::vector<TrialRecord> read_trials(hid_t f, const std::string& path, const Spa
       throw ConfigError(path, "/trials has no column for hyperparameter '" + d.name + "' of /space", kFix);
     widths.push_back(m.type_class == H5T_STRING ? m.bytes + 1 : 0);
   }
-  return read_table(f, h5::kTrialsTable, h5::TrialColumns(space, widths));
+  return read_table(f, path, h5::kTrialsTable, h5::TrialColumns(space, widths));
 }
 
 ExperimentData read_file(hid_t f, const std::string& path) {
@@ -129,11 +202,11 @@ ExperimentData read_file(hid_t f, const std::string& path) {
       throw ConfigError(path, std::string("has no dataset ") + t + ": not a complete mpitune result file", kFix);
   data.info.space = read_space(f, path);
   data.trials = read_trials(f, path, data.info.space);
-  data.metrics = read_table(f, h5::kMetricsTable, h5::MetricColumns());
-  data.decisions = read_table(f, h5::kDecisionsTable, h5::DecisionColumns());
-  data.transfers = read_table(f, h5::kTransfersTable, h5::TransferColumns());
-  data.groups = read_table(f, h5::kGroupsTable, h5::GroupColumns());
-  const auto summary = read_table(f, h5::kSummaryTable, h5::SummaryColumns());
+  data.metrics = read_table(f, path, h5::kMetricsTable, h5::MetricColumns());
+  data.decisions = read_table(f, path, h5::kDecisionsTable, h5::DecisionColumns());
+  data.transfers = read_table(f, path, h5::kTransfersTable, h5::TransferColumns());
+  data.groups = read_table(f, path, h5::kGroupsTable, h5::GroupColumns());
+  const auto summary = read_table(f, path, h5::kSummaryTable, h5::SummaryColumns());
   if (!summary.empty()) data.summary = summary.front();
   return data;
 }
@@ -142,13 +215,22 @@ ExperimentData read_file(hid_t f, const std::string& path) {
 
 ExperimentData read_hdf5_experiment(const std::string& path) {
   h5::h5_init();
+  // Messages quote text from the file (names, statuses, HDF5's object names), which damage
+  // can fill with control characters; the one line a user sees stays one line.
   try {
     H5Handle file = open_for_reading(path);
     ExperimentData data = read_file(file.id(), path);
     file.close();
     return data;
+  } catch (const h5::BadFileError& e) {
+    throw ConfigError(path, printable(e.what()), kDamagedFix);
+  } catch (const ConfigError& e) {
+    const std::string prefix = path + ": ";
+    const std::string text = e.what();
+    if (e.field() != path || text.compare(0, prefix.size(), prefix) != 0 || printable(text) == text) throw;
+    throw ConfigError(path, printable(text.substr(prefix.size())));
   } catch (const InfraError& e) {
-    throw InfraError("reading result file '" + path + "': " + e.what());
+    throw InfraError("reading result file '" + path + "': " + printable(e.what()));
   }
 }
 

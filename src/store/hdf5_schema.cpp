@@ -91,6 +91,8 @@ TrialColumns::TrialColumns(const Space& space, const std::vector<size_t>& text_b
   reason = type.add_string("reason", kH5ReasonBytes);
   params_total = type.add_int64("params_total");
   params_trainable = type.add_int64("params_trainable");
+  type.set_optional(params_total);  // schema 2: version 1 files have neither column
+  type.set_optional(params_trainable);
 }
 
 std::vector<size_t> TrialColumns::text_bytes_for(const Space& space) {
@@ -274,6 +276,7 @@ TransferColumns::TransferColumns() {
   old_hparams = type.add_string("old_hparams", kH5ReasonBytes);
   new_hparams = type.add_string("new_hparams", kH5ReasonBytes);
   payload = type.add_string("payload", kH5KindBytes);
+  type.set_optional(payload);  // schema 2
 }
 
 Row TransferColumns::encode(const TransferRecord& t) const {

@@ -3,11 +3,19 @@
 // Why SWMR: users watch an experiment with h5py while it runs, and a crash must leave a file
 // that opens. SWMR forbids creating objects once started, so begin() creates every dataset and
 // attribute up front; afterwards only dataset extents and row contents change.
+//
+// No partial rows: a flush writes each table's rows before its new extent, and a table whose
+// flush fails (a full disk) goes back to the rows already on disk before the error is
+// reported, so a reader sees either the old rows or complete new ones (h5_table.cpp, above
+// Table::append, says what HDF5 does and does not order by itself). The rows since the last
+// good flush of that table are lost; the store says so with its InfraError.
 #include <chrono>
 #include <filesystem>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "h5_support.hpp"
 #include "h5_table.hpp"
@@ -45,6 +53,7 @@ class Hdf5Store final : public ResultStore {
   void after_row_written(bool decision);
   void flush_now();
   void write_root_attributes(const ExperimentInfo& info);
+  std::vector<Table*> tables() const;
 
   std::string path_;
   Hdf5StoreOptions options_;
@@ -174,7 +183,35 @@ void Hdf5Store::after_row_written(bool decision) {
     flush_now();
 }
 
+std::vector<Table*> Hdf5Store::tables() const {
+  std::vector<Table*> out;
+  for (const auto* table : {&space_, &trials_, &metrics_, &decisions_, &transfers_, &groups_, &summary_})
+    if (*table) out.push_back(table->get());
+  return out;
+}
+
 void Hdf5Store::flush_now() {
+  // Each table's raw data, then its metadata (Table::flush stops before the metadata when the
+  // data cannot be written, where H5Fflush alone would go on and publish the new extent over
+  // rows that are not on disk). A table that fails goes back to its durable rows; the others
+  // keep theirs. Then what is left (superblock, file space) with H5Fflush.
+  std::string failure;
+  for (Table* table : tables()) {
+    try {
+      table->flush();
+    } catch (const InfraError& e) {
+      const bool rolled_back = table->roll_back_to_durable();
+      if (failure.empty())
+        failure = std::string(e.what()) + (rolled_back ? "" : " (and HDF5 refused to shrink the table back: "
+                                                              "readers will skip its unwritten rows)");
+    }
+  }
+  if (!failure.empty()) {
+    if (trials_)  // trials whose first row was rolled back are new again
+      for (auto it = trial_rows_.begin(); it != trial_rows_.end();)
+        it = it->second >= trials_->rows() ? trial_rows_.erase(it) : std::next(it);
+    throw InfraError(failure);
+  }
   H5_CHECK(H5Fflush(file_.id(), H5F_SCOPE_GLOBAL));
   last_flush_ = std::chrono::steady_clock::now();
 }
@@ -239,8 +276,7 @@ void Hdf5Store::close() {
   guarded([&] {
     if (begun_) {
       flush_now();
-      for (auto* table : {&space_, &trials_, &metrics_, &decisions_, &transfers_, &groups_, &summary_})
-        if (*table) (*table)->close();
+      for (Table* table : tables()) table->close();
     }
     file_.close();
   });

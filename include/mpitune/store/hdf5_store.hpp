@@ -9,7 +9,9 @@
 // costs microseconds), when it writes any other row and its last flush is older than
 // `flush_interval_s` (2 s), and whenever flush() is called. There is no background thread: a
 // writer that goes quiet after a metric row should call flush(). A file whose writer crashed
-// stays readable up to its last flush.
+// stays readable up to its last flush. A flush writes each table's rows before its new extent,
+// and a table whose rows cannot be written (a full disk) goes back to the rows already on disk
+// before the InfraError is thrown: no reader ever sees a row that was not written whole.
 //
 // Schema (schema_version 2; version 1 files, without the model attributes, the parameter
 // columns and the transfer payload, still read, those fields coming back empty / 0). Times are seconds since the Unix epoch (float64); names ending
@@ -114,8 +116,16 @@ std::unique_ptr<ResultStore> create_hdf5_store(const std::string& path, bool ove
                                                const Hdf5StoreOptions& options = {});
 
 // Reads a whole result file, also one still being written (opened as an SWMR reader).
-// Throws ConfigError(path, ...) when it does not exist, is not an mpitune result file, or has
-// a schema_version newer than kSchemaVersion; InfraError when HDF5 fails on a valid file.
+// Throws ConfigError(path, ...) when it does not exist, is not an mpitune result file, has a
+// schema_version newer than kSchemaVersion, or holds something other than the schema (an
+// attribute with several values or of another type, a table that is not 1-D rows of the
+// schema's column types, more rows than the file can hold, a row that does not parse, a
+// damaged global heap); InfraError when HDF5 fails (also on damaged metadata: a checksum that
+// does not match, which an SWMR read retries for about 30 ms in all, not minutes). Every
+// message is one line. A damaged file never hangs or crashes the reader (bench/result_fuzz).
+// Rows a writer extended a table for but never wrote (all zero: a full disk, a crash), and a
+// last row that does not parse, are skipped at the end of a table with one line on stderr
+// per table: "mpitune: warning: <path>: /trials: skipped the last row, ...".
 ExperimentData read_hdf5_experiment(const std::string& path);
 
 // The longest prefix of `s` of at most `max_bytes` bytes that does not split a UTF-8 character.

@@ -368,6 +368,9 @@ TEST(Hdf5Reader, ATruncatedFileIsRefusedWithHdf5sOwnReason) {
     EXPECT_EQ(e.field(), path);
     // The innermost message of HDF5's error stack, not a generic "open failed".
     EXPECT_NE(std::string(e.what()).find("truncated file"), std::string::npos) << e.what();
+    // ... and the advice for a damaged file, not the one for a lock ("sblock" is no lock).
+    EXPECT_NE(std::string(e.what()).find("the file is damaged"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("without SWMR"), std::string::npos) << e.what();
   }
 }
 

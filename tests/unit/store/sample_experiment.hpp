@@ -1,0 +1,132 @@
+// A small experiment with every kind of hyperparameter, and a complete result file of it, for
+// the store tests and the result-file fuzz benchmark. No GoogleTest here, so bench/ can use it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mpitune/store/hdf5_store.hpp"
+#include "mpitune/store/result_store.hpp"
+
+namespace mpitune::testing {
+
+inline Domain range_domain(const std::string& name, DomainKind kind, double low, double high) {
+  Domain d;
+  d.name = name;
+  d.kind = kind;
+  d.low = low;
+  d.high = high;
+  return d;
+}
+
+inline Domain values_domain(const std::string& name, DomainKind kind, std::vector<ParamValue> values) {
+  Domain d;
+  d.name = name;
+  d.kind = kind;
+  d.values = std::move(values);
+  return d;
+}
+
+// lr loguniform, weight_decay uniform, n_layer int, batch_size choice of ints,
+// optimizer choice of text, warmup grid of doubles (1.0 must stay a double).
+inline Space sample_space() {
+  return Space(std::vector<Domain>{
+      range_domain("lr", DomainKind::LogUniform, 1e-4, 1e-2),
+      range_domain("weight_decay", DomainKind::Uniform, 0.0, 0.2),
+      range_domain("n_layer", DomainKind::Int, 2, 6),
+      values_domain("batch_size", DomainKind::Choice, {8, 16, 32}),
+      values_domain("optimizer", DomainKind::Choice, {"adamw", "sgd, momentum"}),
+      values_domain("warmup", DomainKind::Grid, {0.5, 1.0}),
+  });
+}
+
+inline ExperimentInfo sample_info() {
+  ExperimentInfo info;
+  info.mpitune_version = "0.1.0";
+  info.name = "unit";
+  info.command_line = "mpitune run --config unit.ini --set experiment.seed=7";
+  info.config_text = "[experiment]\nname = unit\nseed = 7\n\n[space]\nlr = loguniform(1e-4, 1e-2)\n";
+  info.seed = 18446744073709551557ull;  // above 2^63: must survive as uint64
+  info.metric = "eval_loss";
+  info.mode = "min";
+  info.scheduler = "asha";
+  info.searcher = "random";
+  info.trainable = "synthetic";
+  info.world_size = 5;
+  info.group_size = 2;
+  info.num_groups = 2;
+  info.device_kind = "cpu";
+  info.start_time = 1700000000.25;
+  info.model_init = "pretrained";
+  info.model_path = "/models/SmolLM2-135M";
+  info.architecture = "llama";
+  info.tokenizer = "bpe (tokenizer.json in /models/SmolLM2-135M), 49152 ids";
+  info.params_total = 134515008;
+  info.params_trainable = 921600;
+  info.keep_dir = "results/unit.h5.keep";
+  info.space = sample_space();
+  return info;
+}
+
+inline HParams sample_hparams(double lr, int64_t n_layer, int64_t batch, const char* opt, double warmup) {
+  HParams hp;
+  hp.set("lr", lr);
+  hp.set("weight_decay", 0.05);
+  hp.set("n_layer", n_layer);
+  hp.set("batch_size", batch);
+  hp.set("optimizer", opt);
+  hp.set("warmup", warmup);
+  return hp;
+}
+
+// A finished experiment written through the real store: 2 groups, 6 trials (every status but
+// pending, one PBT clone), 40 metric rows, their decisions, one PBT transfer and the summary,
+// closed cleanly. What the damaged-file tests and the fuzz start from.
+inline void write_sample_result_file(const std::string& path) {
+  const TrialStatus statuses[] = {TrialStatus::Completed, TrialStatus::Stopped, TrialStatus::Failed,
+                                  TrialStatus::Paused,    TrialStatus::Running, TrialStatus::Stopped};
+  const char* optimizers[] = {"adamw", "sgd, momentum"};
+  auto store = create_hdf5_store(path, /*overwrite=*/true);
+  store->begin(sample_info(), {{0, "1,2", "node01,node01", "cpu"}, {1, "3,4", "node02,node02", "cpu"}});
+  for (TrialId id = 0; id < 6; ++id) {
+    TrialRecord t;
+    t.id = id;
+    t.parent = id == 5 ? 0 : -1;
+    t.group = static_cast<int>(id % 2);
+    t.status = TrialStatus::Running;
+    t.hparams = sample_hparams(1e-3 / static_cast<double>(id + 1), 2 + id % 5, 8 << (id % 3),
+                               optimizers[id % 2], id % 2 ? 0.5 : 1.0);
+    t.start_time = 1700000001.0 + static_cast<double>(id);
+    t.params_total = 134515008;
+    t.params_trainable = 921600;
+    store->upsert_trial(t);
+    for (int64_t step = 1; step <= 6 + id % 2; ++step) {
+      MetricRecord m;
+      m.trial = id;
+      m.step = step * 3;
+      m.time = t.start_time + static_cast<double>(step);
+      m.train_loss = 4.0 / static_cast<double>(step + id);
+      m.eval_loss = step % 3 == 0 ? m.train_loss * 1.05 : kNaN;
+      m.lr = 1e-3;
+      m.tokens = 1024 * step;
+      m.throughput = 2500.0 + static_cast<double>(id);
+      store->append_metric(m);
+    }
+    store->append_decision({t.start_time, id, 0, 0, 0, 9.0, "start", "new trial"});
+    t.status = statuses[id];
+    t.end_time = t.start_time + 7.0;
+    t.last_step = 18;
+    t.best_metric = 4.0 / static_cast<double>(3 + id) * 1.05;
+    t.last_metric = t.best_metric;
+    t.device_seconds = 14.0;
+    t.reason = t.status == TrialStatus::Failed ? "non-finite loss at step 18" : "rung 1 of bracket 0";
+    store->upsert_trial(t);
+    store->append_decision({t.end_time, id, 18, 0, 1, 9.0, trial_status_name(t.status), t.reason});
+  }
+  store->append_transfer({1700000009.0, 0, 0, 5, 1, 18, 1234567, 0.125, "lr=0.001", "lr=0.0012", "model"});
+  store->set_summary({"finished", 1700000020.0, 19.0, 95.0, 6, 0, 0.7});
+  store->close();
+}
+
+}  // namespace mpitune::testing
