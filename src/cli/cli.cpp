@@ -13,6 +13,7 @@
 #include "mpitune/core/config.hpp"
 #include "mpitune/core/error.hpp"
 #include "mpitune/report/report.hpp"
+#include "mpitune/runtime/cli_options.hpp"
 #include "mpitune/runtime/model_commands.hpp"
 #include "mpitune/runtime/run.hpp"
 #include "mpitune/runtime/tokenize_command.hpp"
@@ -46,21 +47,6 @@ std::string joined_command_line(int argc, char** argv) {
   return s;
 }
 
-// Parses `args` against `desc` (and positional `pos`); throws ConfigError with the flag's name.
-po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
-                        const po::positional_options_description* pos = nullptr) {
-  po::variables_map vm;
-  try {
-    auto parser = po::command_line_parser(args).options(desc);
-    if (pos) parser.positional(*pos);
-    po::store(parser.run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw ConfigError("command line", e.what(), "see --help");
-  }
-  return vm;
-}
-
 int run_command(int argc, char** argv, const std::vector<std::string>& args) {
   // MPI first: every rank parses the same arguments, and only rank 0 may print.
   MpiSession mpi(&argc, &argv);
@@ -74,7 +60,7 @@ int run_command(int argc, char** argv, const std::vector<std::string>& args) {
       ("quiet,q", "no live status table")
       ("print-default-config", "print the embedded default config and exit");
   try {
-    const po::variables_map vm = parse(args, desc);
+    const po::variables_map vm = parse_command_line(args, desc, nullptr, "run");
     if (vm.count("help") || vm.count("print-default-config")) {
       if (mpi.rank() == 0) {
         if (vm.count("help")) std::cout << desc << "\n";
@@ -110,7 +96,7 @@ int report_command(const std::vector<std::string>& args) {
       ("format,f", po::value<std::string>()->default_value("md"), "md (Markdown table) or csv");
   po::positional_options_description pos;
   pos.add("files", -1);
-  const po::variables_map vm = parse(args, desc, &pos);
+  const po::variables_map vm = parse_command_line(args, desc, &pos, "report");
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return 0;
@@ -145,7 +131,7 @@ int validate_command(const std::vector<std::string>& args) {
       ("config,c", po::value<std::string>(), "experiment INI file")
       ("set,s", po::value<std::vector<std::string>>()->composing(), "override a key: section.key=value")
       ("np", po::value<int>(), "the number of MPI ranks you plan to run with");
-  const po::variables_map vm = parse(args, desc);
+  const po::variables_map vm = parse_command_line(args, desc, nullptr, "validate");
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return 0;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mpitune/core/error.hpp"
+#include "mpitune/runtime/cli_options.hpp"
 #include "mpitune/data/token_corpus.hpp"
 #include "mpitune/runtime/model_commands.hpp"
 #include "mpitune/train/hf_model.hpp"
@@ -67,13 +68,7 @@ int eval_command(const std::vector<std::string>& args) {
       ("cache-dir", po::value<std::string>()->default_value(default_cache_dir()), "where token files go")
       ("threads", po::value<int>()->default_value(0), "compute threads (0: all cores)")
       ("json", "print JSON");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw ConfigError("command line", e.what(), "see mpitune eval --help");
-  }
+  const po::variables_map vm = parse_command_line(args, desc, nullptr, "eval");
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return 0;

@@ -10,6 +10,7 @@
 
 #include "mpitune/comm/fake_ranks.hpp"
 #include "mpitune/core/error.hpp"
+#include "mpitune/runtime/cli_options.hpp"
 #include "mpitune/runtime/model_commands.hpp"
 #include "mpitune/store/hdf5_store.hpp"
 #include "mpitune/train/checkpoint.hpp"
@@ -64,13 +65,7 @@ int export_command(const std::vector<std::string>& args) {
       ("dtype", po::value<std::string>()->default_value("auto"), "weights of a full model: auto (the trial's precision)");
   po::positional_options_description pos;
   pos.add("file", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw ConfigError("command line", e.what(), "see mpitune export --help");
-  }
+  const po::variables_map vm = parse_command_line(args, desc, &pos, "export");
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return 0;

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "mpitune/core/error.hpp"
+#include "mpitune/runtime/cli_options.hpp"
 #include "mpitune/tokenize/tokenizer.hpp"
 
 namespace po = boost::program_options;
@@ -53,13 +54,7 @@ int run(const std::vector<std::string>& args, std::ostream& out) {
       ("text", po::value<std::string>(), "the text to tokenize")
       ("file,f", po::value<std::string>(), "a file whose whole content is the text")
       ("json", "print {\"tokenizer\": ..., \"ids\": [...], \"count\": N}");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw ConfigError("command line", e.what(), "see mpitune tokenize --help");
-  }
+  const po::variables_map vm = parse_command_line(args, desc, nullptr, "tokenize");
   if (vm.count("help")) {
     out << desc << "\n";
     return 0;

@@ -45,13 +45,7 @@ class DenseGpt final : public GptModel {
         return v.to(device_);
       };
       if (!l.trainable) {
-        const std::string key = frozen_key(spec_, l, precision_, device_, 0, 1);
-        if (cache && cache->slices.count(key)) {
-          x.compute = cache->slices.at(key);
-        } else {
-          x.compute = first_values().to(dtype);
-          if (cache) cache->slices[key] = x.compute;
-        }
+        x.compute = frozen_slice(cache, spec_, l, precision_, device_, 0, 1, first_values);
         continue;
       }
       x.master = first_values();

@@ -66,13 +66,7 @@ class ShardedGptImpl final : public ShardedGpt {
         return v.to(device_);
       };
       if (!l.trainable) {
-        const std::string key = frozen_key(spec_, l, precision_, device_, rank, g);
-        if (cache && cache->slices.count(key)) {
-          x.fixed = cache->slices.at(key);
-        } else {
-          x.fixed = my_slice().to(dtype_);
-          if (cache) cache->slices[key] = x.fixed;
-        }
+        x.fixed = frozen_slice(cache, spec_, l, precision_, device_, rank, g, my_slice);
         continue;
       }
       x.master = my_slice();

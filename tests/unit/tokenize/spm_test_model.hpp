@@ -3,6 +3,10 @@
 // expected id is written down by hand. Used by tests/unit/tokenize and tests/unit/train.
 #pragma once
 
+#include <dlfcn.h>
+
+#include <iostream>
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -107,6 +111,18 @@ inline std::string with_failing_self_test(const std::string& model) {
   };
   const std::string sample = field(1, "the fox") + field(2, "\xE2\x96\x81not \xE2\x96\x81these \xE2\x96\x81pieces");
   return model + field(4, field(1, sample));
+}
+
+// The precondition of the failed-self-test tests: this executable has its own copy of
+// std::cerr (it writes to it), so libstdc++'s definition, the one RTLD_DEEPBIND code binds to,
+// was never constructed: SentencePiece's log line crashed there before the stream repair
+// (src/tokenize/sentencepiece/module/deepbind_streams.hpp).
+inline void expect_own_copy_of_cerr() {
+  std::cerr << "";
+  void* libstdcxx = dlopen("libstdc++.so.6", RTLD_NOW | RTLD_NOLOAD);
+  ASSERT_NE(libstdcxx, nullptr);
+  ASSERT_NE(dlsym(libstdcxx, "_ZSt4cerr"), static_cast<void*>(&std::cerr));
+  dlclose(libstdcxx);
 }
 
 }  // namespace mpitune::testing
