@@ -17,6 +17,7 @@ PACKAGES=(
   libsentencepiece-dev sentencepiece         # tokenizer.model files; spm_train/spm_encode for tests
   libicu-dev                                 # tokenizer.json normalizers (NFC: Qwen2)
   python3-h5py                               # tests read result files as users do
+  python3-pandas                             # tests: the README's pandas snippet on every kind of result file
   python3-torch                              # tests: reference models written in plain PyTorch
   fortunes                                   # the default corpus: /usr/share/games/fortunes
 )

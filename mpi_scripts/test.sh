@@ -6,6 +6,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/mpi_scripts/install_deps.sh"
 "$root/mpi_scripts/build.sh"
+# The project's own base model (cached: about 2.5 minutes once): tests validate the configs that
+# fine-tune it.
+"$root/mpi_scripts/base_model.sh" >/dev/null
 source "$root/mpi_scripts/env.sh"
 cd "${MPITUNE_BUILD_DIR:-$root/build}"
 ctest --output-on-failure --timeout 600 -j "${MPITUNE_TEST_JOBS:-2}" "$@"

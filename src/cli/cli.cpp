@@ -12,11 +12,12 @@
 #include "mpitune/coord/factories.hpp"
 #include "mpitune/core/config.hpp"
 #include "mpitune/core/error.hpp"
-#include "mpitune/report/report.hpp"
+#include "mpitune/runtime/report_command.hpp"
 #include "mpitune/runtime/cli_options.hpp"
 #include "mpitune/runtime/model_commands.hpp"
 #include "mpitune/runtime/run.hpp"
 #include "mpitune/runtime/tokenize_command.hpp"
+#include "mpitune/runtime/train_tokenizer_command.hpp"
 #include "mpitune/runtime/trainable_factory.hpp"
 #include "mpitune/store/hdf5_store.hpp"
 #include "mpitune/train/model_layout.hpp"
@@ -37,6 +38,7 @@ constexpr const char* kUsage =
     "  eval      the loss of a Hugging Face model (or LoRA adapter) on a corpus\n"
     "  export    a kept trial's weights as a Hugging Face model or PEFT adapter folder\n"
     "  tokenize  print the token ids of a text (--tokenizer DIR|bytes --text S | --file F [--json])\n"
+    "  train-tokenizer  train a byte-level BPE tokenizer on a corpus (tokenizer.json)\n"
     "\n"
     "  mpitune <command> --help   options of a command\n"
     "  mpitune --version\n";
@@ -52,12 +54,14 @@ int run_command(int argc, char** argv, const std::vector<std::string>& args) {
   MpiSession mpi(&argc, &argv);
   po::options_description desc(
       "mpitune run [--config FILE] [--set section.key=value ...]\n"
-      "  Run an experiment. Without --config, runs the embedded default (ASHA on a small GPT).\n"
+      "  Run an experiment. Without --config, runs the embedded default (ASHA over the LoRA\n"
+      "  fine-tuning of the project's base model: mpi_scripts/base_model.sh makes it).\n"
       "  Start it with: mpirun -np 1+K*G mpitune run --config FILE  (K groups of G ranks)\n\noptions");
   desc.add_options()("help,h", "this help")
       ("config,c", po::value<std::string>(), "experiment INI file (configs/*.ini are examples)")
       ("set,s", po::value<std::vector<std::string>>()->composing(), "override a key: section.key=value (repeatable)")
       ("quiet,q", "no live status table")
+      ("export", po::value<std::string>(), "export the best trial's final weights here at the end (experiment.export_dir; none: no export)")
       ("print-default-config", "print the embedded default config and exit");
   try {
     const po::variables_map vm = parse_command_line(args, desc, nullptr, "run");
@@ -71,6 +75,7 @@ int run_command(int argc, char** argv, const std::vector<std::string>& args) {
     RunRequest req;
     if (vm.count("config")) req.config_path = vm["config"].as<std::string>();
     if (vm.count("set")) req.overrides = vm["set"].as<std::vector<std::string>>();
+    if (vm.count("export")) req.overrides.push_back("experiment.export_dir=" + vm["export"].as<std::string>());
     req.quiet = vm.count("quiet") > 0;
     req.command_line = joined_command_line(argc, argv);
     return run_experiment(req);
@@ -83,35 +88,6 @@ int run_command(int argc, char** argv, const std::vector<std::string>& args) {
     std::fflush(stderr);
     MpiSession::abort_job(1);
   }
-}
-
-int report_command(const std::vector<std::string>& args) {
-  po::options_description desc(
-      "mpitune report FILE... [--reference FILE] [--format md|csv]\n"
-      "  Per experiment: method, best metric, time to the best, devices, device-minutes to the\n"
-      "  best and in total, cost ratio against the reference; then the best configuration.\n\noptions");
-  desc.add_options()("help,h", "this help")
-      ("files", po::value<std::vector<std::string>>()->composing(), "result files (.h5)")
-      ("reference,r", po::value<std::string>(), "result file the cost ratio is relative to")
-      ("format,f", po::value<std::string>()->default_value("md"), "md (Markdown table) or csv");
-  po::positional_options_description pos;
-  pos.add("files", -1);
-  const po::variables_map vm = parse_command_line(args, desc, &pos, "report");
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  if (!vm.count("files")) throw ConfigError("report", "no result file given", "mpitune report results/NAME.h5");
-  const std::string fmt = vm["format"].as<std::string>();
-  if (fmt != "md" && fmt != "csv") throw ConfigError("--format", "'" + fmt + "' is not md or csv", "use md or csv");
-  std::vector<ExperimentData> runs;
-  for (const auto& f : vm["files"].as<std::vector<std::string>>()) runs.push_back(read_hdf5_experiment(f));
-  ExperimentData reference;
-  const bool has_ref = vm.count("reference") > 0;
-  if (has_ref) reference = read_hdf5_experiment(vm["reference"].as<std::string>());
-  std::cout << format_report(runs, has_ref ? &reference : nullptr,
-                             fmt == "csv" ? ReportFormat::Csv : ReportFormat::Markdown);
-  return 0;
 }
 
 // 950, 3.6K, 135.0M
@@ -145,6 +121,8 @@ int validate_command(const std::vector<std::string>& args) {
   make_scheduler(cfg);
   make_searcher(cfg);
   check_result_columns(cfg.space);
+  // What `run` checks before anything starts, with the config's overwrite rule.
+  check_output_path(cfg.output_path(), cfg.experiment.overwrite);
   if (vm.count("np")) check_world_size(vm["np"].as<int>(), cfg.experiment.group_size);
   std::printf("config ok: %s, %zu hyperparameters, group_size %d, output %s\n", method_name(cfg).c_str(),
               cfg.space.size(), cfg.experiment.group_size, cfg.output_path().c_str());
@@ -184,6 +162,7 @@ int cli_main(int argc, char** argv) {
   }
   if (cmd == "run") return run_command(argc, argv, args);
   if (cmd == "tokenize") return tokenize_command(args);
+  if (cmd == "train-tokenizer") return train_tokenizer_command(args);
   try {
     if (cmd == "report") return report_command(args);
     if (cmd == "validate") return validate_command(args);
@@ -196,7 +175,7 @@ int cli_main(int argc, char** argv) {
     std::fprintf(stderr, "mpitune: error: %s\n", e.what());
     return 1;
   }
-  std::fprintf(stderr, "mpitune: error: unknown command '%s'; the commands are run, report, validate, eval, export, tokenize (see mpitune --help)\n",
+  std::fprintf(stderr, "mpitune: error: unknown command '%s'; the commands are run, report, validate, eval, export, tokenize, train-tokenizer (see mpitune --help)\n",
                cmd.c_str());
   return 2;
 }

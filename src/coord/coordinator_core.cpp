@@ -6,6 +6,7 @@
 #include <limits>
 #include <tuple>
 
+#include "mpitune/core/bootstrap.hpp"
 #include "mpitune/core/error.hpp"
 #include "mpitune/core/rng.hpp"
 
@@ -26,7 +27,14 @@ bool is_better(Mode mode, double a, double b) {
 }
 
 bool is_terminal(TrialStatus s) {
-  return s == TrialStatus::Completed || s == TrialStatus::Stopped || s == TrialStatus::Failed;
+  return s == TrialStatus::Completed || s == TrialStatus::Stopped || s == TrialStatus::Failed ||
+         s == TrialStatus::EarlyStopped;
+}
+
+std::string fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
 }
 
 void append(std::vector<Outgoing>& out, std::vector<Outgoing> more) {
@@ -75,6 +83,7 @@ std::vector<Outgoing> CoordinatorCore::handle(int group, const Message& m, doubl
           [&](const TrialFailedMsg& f) { return on_trial_failed(group, f, now); },
           [&](const CheckpointDoneMsg& c) { return on_checkpoint_done(group, c, now); },
           [&](const StateReceivedMsg& r) { return on_state_received(group, r, now); },
+          [&](const FinalEvalDoneMsg& f) { return on_final_eval_done(group, f, now); },
           [&](const auto& other) -> std::vector<Outgoing> {
             throw InfraError(std::string("coordinator received unexpected ") + message_name(Message(other)));
           },
@@ -167,15 +176,22 @@ std::vector<Outgoing> CoordinatorCore::assign(int group, double now) {
     }
     break;  // Wait, Done, or a NewTrial we may not start: the group stays idle for now.
   }
-  append(out, maybe_shutdown());
+  append(out, maybe_shutdown(now));
   return out;
 }
 
-// Nothing running, saving or about to run anywhere, and nothing to assign: the end.
-std::vector<Outgoing> CoordinatorCore::maybe_shutdown() {
+// Nothing running, saving or about to run anywhere, and nothing to assign: the search has
+// ended. The final evaluations come next (not after a stop request), then the end.
+std::vector<Outgoing> CoordinatorCore::maybe_shutdown(double now) {
   std::vector<Outgoing> out;
   for (const auto& gi : groups_)
     if (gi.state != GroupState::Idle && gi.state != GroupState::Shut) return out;
+  if (final_phase_ == FinalPhase::Search)
+    final_phase_ = !stopping_ && begin_final_phase(now) ? FinalPhase::Evaluating : FinalPhase::Done;
+  if (final_phase_ == FinalPhase::Evaluating) {
+    if (!stopping_ && assign_final_work(out, now)) return out;
+    final_phase_ = FinalPhase::Done;
+  }
   for (size_t i = 0; i < groups_.size(); ++i) {
     if (groups_[i].state == GroupState::Shut) continue;
     groups_[i].state = GroupState::Shut;
@@ -282,6 +298,7 @@ void CoordinatorCore::record_metric(TrialId id, int64_t step, const ReportMetric
   r.time = now;
   r.train_loss = m.train_loss;
   r.eval_loss = m.eval_loss;
+  r.retention_loss = m.retention_loss;
   r.lr = m.lr;
   r.tokens = m.tokens;
   r.throughput = m.throughput;
@@ -293,8 +310,9 @@ void CoordinatorCore::record_metric(TrialId id, int64_t step, const ReportMetric
   const double v = metric_of(m);
   if (std::isfinite(v)) {
     t.last_metric = v;
+    t.metric_step = step;
     if (is_better(opts_.mode, v, t.best_metric)) t.best_metric = v;
-    if (is_better(opts_.mode, v, best_metric_)) {
+    if (id != retrain_trial_ && is_better(opts_.mode, v, best_metric_)) {
       best_metric_ = v;
       best_trial_ = id;
     }
@@ -339,7 +357,104 @@ void CoordinatorCore::end_trial(TrialId id, TrialStatus status, const std::strin
 bool CoordinatorCore::wants_keep(TrialId id) const {
   if (trials_.at(id).status == TrialStatus::Failed) return false;
   if (opts_.keep == "all") return true;
-  return opts_.keep == "best" && id == best_trial_;
+  return opts_.keep == "best" && id == best_choice(/*ended_only=*/true).trial;
+}
+
+BestChoice CoordinatorCore::best_choice(bool ended_only) const {
+  std::vector<const TrialRecord*> candidates;
+  candidates.reserve(trials_.size());
+  for (const auto& [id, t] : trials_)
+    if (id != retrain_trial_ && (!ended_only || is_terminal(t.status))) candidates.push_back(&t);
+  return select_best_trial(candidates, scheduler_.max_steps(), opts_.mode == Mode::Max);
+}
+
+bool CoordinatorCore::patience_ran_out(TrialId id, int64_t step, double v, std::string& why) {
+  if (opts_.early_stop_patience <= 0 || std::isnan(v)) return false;
+  TrialState& ts = state_.at(id);
+  const double loss = loss_of(v);  // +inf when not finite: never an improvement
+  // As Keras' EarlyStopping: only an improvement by more than min_delta resets the count (and
+  // moves the best).
+  if (loss < ts.patience_best - opts_.early_stop_min_delta) {
+    ts.patience_best = loss;
+    ts.patience_used = 0;
+    return false;
+  }
+  if (++ts.patience_used < opts_.early_stop_patience) return false;
+  const double best = opts_.mode == Mode::Min ? ts.patience_best : -ts.patience_best;
+  why = "early stopping: " + std::to_string(ts.patience_used) + " evaluations without an improvement of more than " +
+        fmt(opts_.early_stop_min_delta) + " (best " + fmt(best) + ", now " + fmt(v) + " at step " +
+        std::to_string(step) + ")";
+  return true;
+}
+
+bool CoordinatorCore::begin_final_phase(double now) {
+  if (!opts_.final_eval) return false;
+  const BestChoice best = best_choice(/*ended_only=*/true);
+  if (best.trial < 0) return false;
+  const TrialRecord& bt = trials_.at(best.trial);
+  const uint64_t seed = state_.at(best.trial).seed;
+  const int64_t max_steps = scheduler_.max_steps();
+  auto final_eval = [&](const std::string& label, const std::string& checkpoint) {
+    FinalEvalMsg f;
+    f.label = label;
+    f.trial = best.trial;
+    f.hparams = bt.hparams;
+    f.seed = seed;
+    f.max_steps = max_steps;
+    f.checkpoint = checkpoint;
+    return f;
+  };
+  if (opts_.final_retrain) {
+    const TrialId id = next_trial_++;
+    retrain_trial_ = id;
+    state_[id].seed = opts_.final_seed;
+    TrialRecord t;
+    t.id = id;
+    t.hparams = bt.hparams;
+    t.start_time = now;
+    t.params_total = bt.params_total;
+    t.params_trainable = bt.params_trainable;
+    trials_[id] = t;
+    record_decision(id, 0, "start",
+                    Decision::cont(max_steps, "final retrain of the best configuration (trial " +
+                                                  std::to_string(best.trial) + ") at max_t with seed " +
+                                                  std::to_string(opts_.final_seed)),
+                    now);
+    final_queue_.push_back({-1, segment_for(id, 0, max_steps, SegmentInit::Fresh)});
+  } else if (kept_.count(best.trial)) {
+    final_queue_.push_back({-1, final_eval("best", trial_checkpoint_dir(opts_.keep_root, best.trial))});
+  } else {
+    record_decision(best.trial, bt.last_step, "final_eval",
+                    Decision::make(Action::Complete, "the best trial was not evaluated on the test split: its final "
+                                                     "weights were not kept (experiment.keep = " + opts_.keep + ")"),
+                    now);
+  }
+  if (opts_.final_base) final_queue_.push_back({-1, final_eval("base", "")});
+  return !final_queue_.empty();
+}
+
+bool CoordinatorCore::assign_final_work(std::vector<Outgoing>& out, double now) {
+  for (auto it = final_queue_.begin(); it != final_queue_.end();) {
+    int group = it->prefer_group;
+    if (group < 0)
+      for (size_t i = 0; i < groups_.size() && group < 0; ++i)
+        if (groups_[i].state == GroupState::Idle) group = static_cast<int>(i);
+    if (group < 0 || groups_[group].state != GroupState::Idle) {
+      ++it;
+      continue;
+    }
+    if (auto* seg = std::get_if<SegmentMsg>(&it->order)) {
+      set_busy(group, seg->trial, seg->stop);
+    } else {
+      groups_[group].state = GroupState::Final;
+      groups_[group].trial = std::get<FinalEvalMsg>(it->order).trial;
+    }
+    ++final_running_;
+    out.push_back({group, std::move(it->order)});
+    it = final_queue_.erase(it);
+  }
+  (void)now;
+  return !final_queue_.empty() || final_running_ > 0;
 }
 
 void CoordinatorCore::mark_kept(TrialId id) {
@@ -392,7 +507,15 @@ std::vector<Outgoing> CoordinatorCore::on_report(int group, const ReportMsg& r, 
   record_metric(r.trial, r.step, r.metrics, now);
   store_.upsert_trial(trials_.at(r.trial));
   const double v = metric_of(r.metrics);
-  if (std::isnan(v) || stop_reasons_.count(r.trial)) return out;
+  if (std::isnan(v) || stop_reasons_.count(r.trial) || r.trial == retrain_trial_) return out;
+  std::string why;
+  if (patience_ran_out(r.trial, r.step, v, why)) {
+    stop_reasons_[r.trial] = why;
+    state_.at(r.trial).early_stopping = true;
+    record_decision(r.trial, r.step, "early_stop", Decision::make(Action::Stop, why), now);
+    out.push_back({group, StopTrialMsg{r.trial, why, false}});
+    return out;
+  }
   const Decision d = scheduler_.on_report(r.trial, r.step, loss_of(v));
   apply_other_decisions(now);
   if (d.action == Action::Stop) {
@@ -416,17 +539,27 @@ std::vector<Outgoing> CoordinatorCore::on_segment_done(int group, const SegmentD
   g.state = GroupState::Idle;  // it still holds the trial's state until its next order
 
   auto stopped = stop_reasons_.find(id);
+  if (id == retrain_trial_) return on_retrain_done(group, m, now);
   if (m.interrupted || stopped != stop_reasons_.end()) {
     const std::string why = stopped != stop_reasons_.end() ? stopped->second : "stopped";
     stop_reasons_.erase(id);
     scheduler_.on_trial_failed(id);
     apply_other_decisions(now);
-    end_trial(id, TrialStatus::Stopped, why, now);
+    end_trial(id, state_.at(id).early_stopping ? TrialStatus::EarlyStopped : TrialStatus::Stopped, why, now);
     return after_trial_end(group, id, now);
   }
 
   const double loss = loss_of(metric_of(m.metrics));
   searcher_.observe(id, t.hparams, static_cast<double>(m.step), loss);
+  // Early stopping at a segment end (before max_t: a trial at its full budget completes).
+  std::string why;
+  if (m.step < scheduler_.max_steps() && patience_ran_out(id, m.step, metric_of(m.metrics), why)) {
+    scheduler_.on_trial_failed(id);
+    apply_other_decisions(now);
+    record_decision(id, m.step, "early_stop", Decision::make(Action::Stop, why), now);
+    end_trial(id, TrialStatus::EarlyStopped, why, now);
+    return after_trial_end(group, id, now);
+  }
   const Decision d = scheduler_.on_segment_end(id, m.step, loss);
   apply_other_decisions(now);
   const bool winding_down = stopping_ || budget_spent_;
@@ -532,8 +665,10 @@ std::vector<Outgoing> CoordinatorCore::on_state_received(int group, const StateR
   rec.step = r.step;
   rec.bytes = r.bytes;
   rec.seconds = r.seconds;
-  rec.new_hparams = trials_.at(r.trial).hparams.to_string();
-  rec.old_hparams = r.ok ? trials_.at(r.source_trial).hparams.to_string() : "";
+  rec.new_values = trials_.at(r.trial).hparams;
+  if (r.ok) rec.old_values = trials_.at(r.source_trial).hparams;
+  rec.new_hparams = rec.new_values.to_string();
+  rec.old_hparams = r.ok ? rec.old_values.to_string() : "";
   rec.payload = opts_.transfer_payload;
   if (r.ok) {
     store_.append_transfer(rec);
@@ -547,8 +682,89 @@ std::vector<Outgoing> CoordinatorCore::on_state_received(int group, const StateR
   return {};
 }
 
+// The final retrain reached max_t (its evaluation on the test split comes next, on the group
+// that holds it) or was stopped (a stop request: no evaluation).
+std::vector<Outgoing> CoordinatorCore::on_retrain_done(int group, const SegmentDoneMsg& m, double now) {
+  const TrialId id = m.trial;
+  auto stopped = stop_reasons_.find(id);
+  if (m.interrupted || stopped != stop_reasons_.end()) {
+    const std::string why = stopped != stop_reasons_.end() ? stopped->second : "stopped";
+    stop_reasons_.erase(id);
+    record_decision(id, m.step, "stop", Decision::make(Action::Stop, why), now);
+    end_trial(id, TrialStatus::Stopped, why, now);
+    --final_running_;
+    return maybe_shutdown(now);
+  }
+  record_decision(id, m.step, "complete", Decision::make(Action::Complete, "final retrain reached max_t"), now);
+  end_trial(id, TrialStatus::Completed, "final retrain of the best configuration", now);
+  const TrialRecord& t = trials_.at(id);
+  FinalEvalMsg f;
+  f.label = "retrain";
+  f.trial = id;
+  f.hparams = t.hparams;
+  f.seed = state_.at(id).seed;
+  f.max_steps = scheduler_.max_steps();
+  f.held = true;
+  groups_[group].state = GroupState::Final;
+  groups_[group].trial = id;
+  return {{group, f}};
+}
+
+std::vector<Outgoing> CoordinatorCore::on_final_eval_done(int group, const FinalEvalDoneMsg& f, double now) {
+  GroupInfo& g = groups_[group];
+  MPITUNE_CHECK(g.state == GroupState::Final, "group " + std::to_string(group) +
+                                                  " sent a final evaluation it was not asked for");
+  g.state = GroupState::Idle;
+  g.trial = -1;
+  --final_running_;
+  int64_t tokens = 0;
+  for (int64_t n : f.doc_tokens) tokens += n;
+  std::string problem = f.ok ? "" : f.reason;
+  if (f.ok && (f.doc_tokens.size() != f.doc_loss_sums.size() || tokens == 0))
+    problem = "the test split has no counted token";
+  if (!problem.empty()) {
+    record_decision(f.trial, f.step, "final_eval",
+                    Decision::make(Action::Complete, f.label + ": the test evaluation failed: " + problem), now);
+    return maybe_shutdown(now);
+  }
+  const BootstrapInterval b =
+      bootstrap_mean_loss(f.doc_loss_sums, f.doc_tokens, opts_.final_bootstrap, derive_seed(opts_.seed, "final"));
+  FinalRecord r;
+  r.label = f.label;
+  r.trial = f.trial;
+  r.step = f.step;
+  r.hparams = trials_.count(f.trial) ? trials_.at(f.trial).hparams.to_string() : "";
+  r.eval_loss = f.eval_loss;
+  r.test_loss = b.estimate;
+  r.test_ci_low = b.low;
+  r.test_ci_high = b.high;
+  r.test_documents = static_cast<int64_t>(f.doc_tokens.size());
+  r.test_tokens = tokens;
+  r.bootstrap = b.resamples;
+  r.retention_loss = f.retention_loss;
+  r.seconds = f.seconds;
+  std::vector<FinalDocumentRecord> docs(f.doc_tokens.size());
+  for (size_t i = 0; i < docs.size(); ++i) docs[i] = {f.label, static_cast<int64_t>(i), f.doc_loss_sums[i], f.doc_tokens[i]};
+  store_.append_final(r, docs);
+  trials_.at(f.trial).device_seconds += f.seconds * opts_.group_size;
+  record_decision(f.trial, f.step, "final_eval",
+                  Decision::make(Action::Complete, f.label + ": test loss " + fmt(b.estimate) + " [" + fmt(b.low) +
+                                                       ", " + fmt(b.high) + "] over " + std::to_string(docs.size()) +
+                                                       " test documents"),
+                  now);
+  return maybe_shutdown(now);
+}
+
 std::vector<Outgoing> CoordinatorCore::on_trial_failed(int group, const TrialFailedMsg& f, double now) {
   GroupInfo& g = groups_[group];
+  if (f.trial == retrain_trial_ && g.state == GroupState::Busy) {
+    g.state = GroupState::Idle;
+    g.trial = -1;
+    --final_running_;
+    record_decision(f.trial, f.step, "fail", Decision::make(Action::Stop, f.reason), now);
+    end_trial(f.trial, TrialStatus::Failed, f.reason, now);
+    return maybe_shutdown(now);
+  }
   MPITUNE_CHECK((g.state == GroupState::Busy || g.state == GroupState::Saving) && g.trial == f.trial,
                 "group " + std::to_string(group) + " reported a failure of trial " + std::to_string(f.trial) +
                     " it was not running");
@@ -602,9 +818,14 @@ std::vector<Outgoing> CoordinatorCore::tick(double now) {
       const GroupInfo& g = groups_[i];
       if (g.state != GroupState::Busy || stop_reasons_.count(g.trial)) continue;
       stop_reasons_[g.trial] = "time budget reached";
-      out.push_back({static_cast<int>(i), StopTrialMsg{g.trial, "time budget reached"}});
+      // Its one final evaluation, at the step it reached (it then takes part in the choice of
+      // the best), unless the budget is already past by more than the margin.
+      const double margin =
+          opts_.budget_eval_margin_s > 0 ? opts_.budget_eval_margin_s : std::max(30.0, 0.1 * opts_.time_budget_s);
+      const bool evaluate = now - opts_.start_time <= opts_.time_budget_s + margin;
+      out.push_back({static_cast<int>(i), StopTrialMsg{g.trial, "time budget reached", evaluate}});
     }
-    append(out, maybe_shutdown());
+    append(out, maybe_shutdown(now));
   }
   return out;
 }
@@ -620,7 +841,7 @@ std::vector<Outgoing> CoordinatorCore::request_stop(double now, const std::strin
     stop_reasons_[g.trial] = why;
     out.push_back({static_cast<int>(i), StopTrialMsg{g.trial, why}});
   }
-  append(out, maybe_shutdown());
+  append(out, maybe_shutdown(now));
   (void)now;
   return out;
 }
@@ -642,7 +863,8 @@ StatusSnapshot CoordinatorCore::snapshot(double now) const {
       case TrialStatus::Running: ++s.running; break;
       case TrialStatus::Paused: ++s.paused; break;
       case TrialStatus::Completed: ++s.completed; break;
-      case TrialStatus::Stopped: ++s.stopped; break;
+      case TrialStatus::Stopped:
+      case TrialStatus::EarlyStopped: ++s.stopped; break;
       case TrialStatus::Failed: ++s.failed; break;
     }
   }
@@ -662,8 +884,12 @@ void CoordinatorCore::write_summary(const std::string& status, double now) {
   s.elapsed_s = now - opts_.start_time;
   s.device_seconds = s.elapsed_s * opts_.world_size;
   s.trials = next_trial_;
-  s.best_trial = best_trial_;
-  s.best_metric = best_metric_;
+  const BestChoice best = best_choice(/*ended_only=*/false);
+  s.best_trial = best.trial;
+  s.best_metric = best.metric;
+  s.best_budget = best.budget;
+  s.best_any_trial = best_trial_;
+  s.best_any_metric = best_metric_;
   store_.set_summary(s);
 }
 

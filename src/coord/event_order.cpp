@@ -14,7 +14,7 @@ int64_t DeterministicOrder::vtime_of(const GroupClock& c, const Message& m) cons
   if (auto* r = std::get_if<ReportMsg>(&m)) return at_step(r->step);
   if (auto* d = std::get_if<SegmentDoneMsg>(&m)) return at_step(d->step);
   if (auto* f = std::get_if<TrialFailedMsg>(&m)) return c.saving ? c.base : at_step(f->step);
-  return c.base;  // Ready, CheckpointDone: no steps since the order
+  return c.base;  // Ready, CheckpointDone, FinalEvalDone: no steps since the order
 }
 
 void DeterministicOrder::push(int group, Message m) {
@@ -22,7 +22,8 @@ void DeterministicOrder::push(int group, Message m) {
   const int64_t t = vtime_of(c, m);
   const bool ends_segment =
       std::holds_alternative<SegmentDoneMsg>(m) || std::holds_alternative<TrialFailedMsg>(m) ||
-      std::holds_alternative<ReadyMsg>(m) || std::holds_alternative<CheckpointDoneMsg>(m);
+      std::holds_alternative<ReadyMsg>(m) || std::holds_alternative<CheckpointDoneMsg>(m) ||
+      std::holds_alternative<FinalEvalDoneMsg>(m);
   c.queue.push_back(Event{group, t, std::move(m)});
   c.lower_bound = t;
   // After its segment ends a group sends nothing until it gets an order.
@@ -37,8 +38,9 @@ void DeterministicOrder::on_order(int group, const Message& order, int64_t vtime
     c.base = vtime;
     c.start_step = seg->start;
     c.lower_bound = vtime + 1;  // its first message comes after at least one step
-  } else if (std::holds_alternative<CheckpointMsg>(order)) {
-    // Writing a checkpoint takes no virtual time: its answer comes at the order's time.
+  } else if (std::holds_alternative<CheckpointMsg>(order) || std::holds_alternative<FinalEvalMsg>(order)) {
+    // Writing a checkpoint (or the final evaluation) takes no virtual time: its answer comes at
+    // the order's time.
     c.busy = true;
     c.saving = true;
     c.base = vtime;

@@ -41,7 +41,8 @@ std::unique_ptr<Scheduler> make_scheduler(const ExperimentConfig& cfg) {
   throw ConfigError("scheduler.type", "'" + s.type + "' is unknown", "use asha, fifo, hyperband or pbt");
 }
 
-std::unique_ptr<Searcher> make_searcher(const ExperimentConfig& cfg) {
+// The searcher the config names, without the warm start.
+static std::unique_ptr<Searcher> make_base_searcher(const ExperimentConfig& cfg) {
   const uint64_t seed = derive_seed(cfg.experiment.seed, "searcher");
   if (cfg.search.type == "grid") return make_grid_searcher(cfg.space, seed);
   if (cfg.search.type == "random") return make_random_searcher(cfg.space, seed);
@@ -56,6 +57,11 @@ std::unique_ptr<Searcher> make_searcher(const ExperimentConfig& cfg) {
     return make_bohb_searcher(cfg.space, seed, o);
   }
   throw ConfigError("search.type", "'" + cfg.search.type + "' is unknown", "use random, grid or bohb");
+}
+
+// search.initial_configs (parsed by parse_config) go first, then the searcher's own proposals.
+std::unique_ptr<Searcher> make_searcher(const ExperimentConfig& cfg) {
+  return make_warm_start_searcher(make_base_searcher(cfg), cfg.search.initial_configs);
 }
 
 std::string method_name(const ExperimentConfig& cfg) { return cfg.scheduler.type + "+" + cfg.search.type; }
@@ -77,6 +83,16 @@ CoordinatorOptions coordinator_options(const ExperimentConfig& cfg, int num_grou
   o.keep = cfg.experiment.trainable == "gpt" ? cfg.experiment.keep : "none";
   o.keep_root = cfg.keep_root();
   o.transfer_payload = cfg.lora.rank > 0 ? "adapters" : "model";
+  o.early_stop_patience = cfg.train.early_stop_patience;
+  o.early_stop_min_delta = cfg.train.early_stop_min_delta;
+  // The test split exists (synthetic objectives draw theirs): one evaluation on it at the end.
+  o.final_eval = cfg.data.test_fraction > 0 || !cfg.data.test_corpus.empty();
+  o.final_base = o.final_eval && cfg.experiment.trainable == "gpt" && cfg.model.init == "pretrained";
+  o.final_retrain = cfg.experiment.final_retrain;
+  o.final_seed = cfg.experiment.final_seed;
+  o.final_bootstrap = cfg.experiment.final_eval_bootstrap;
+  // A synthetic objective's "weights" are its state file: kept for the final evaluation only.
+  if (o.final_eval && cfg.experiment.trainable != "gpt" && !o.final_retrain) o.keep = "best";
   return o;
 }
 
@@ -92,6 +108,8 @@ ExperimentInfo experiment_info(const ExperimentConfig& cfg, int num_groups, doub
   info.group_size = cfg.experiment.group_size;
   info.num_groups = num_groups;
   info.world_size = 1 + num_groups * cfg.experiment.group_size;
+  info.devices = num_groups * cfg.experiment.group_size;  // the run counts GPUs instead on CUDA
+  info.max_t = cfg.scheduler.max_t;
   info.start_time = start_time;
   info.space = cfg.space;
   if (cfg.experiment.trainable == "gpt") {

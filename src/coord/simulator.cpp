@@ -26,6 +26,7 @@ struct VirtualGroup {
   double next_time = kNever; // when its step in progress ends, or its answer goes out
   double segment_start = 0;
   bool stop_requested = false;
+  bool evaluate_at_stop = false;
   int64_t steps_since_log = 0;
   double loss_sum = 0;
 };
@@ -60,7 +61,7 @@ SimulationResult simulate(const SimulationSetup& setup) {
   ScratchDir scratch;
 
   CoordinatorOptions o = coordinator_options(cfg, setup.num_groups, 0, scratch.path());
-  o.keep = setup.keep;
+  if (!setup.keep.empty()) o.keep = setup.keep;
   o.keep_root = scratch.path() + "/keep";
   ExperimentInfo info = experiment_info(cfg, setup.num_groups, 0);
   info.device_kind = "simulated";
@@ -83,6 +84,7 @@ SimulationResult simulate(const SimulationSetup& setup) {
     g.seg = seg;
     g.segment_start = now;
     g.stop_requested = false;
+    g.evaluate_at_stop = false;
     g.steps_since_log = 0;
     g.loss_sum = 0;
     g.next_time = now + cost(seg.trial, g.trainable->step() + 1);
@@ -134,7 +136,36 @@ SimulationResult simulate(const SimulationSetup& setup) {
         begin_training(g, effective);
         if (received.trial >= 0) apply(core.handle(out.group, received, now));
       } else if (auto* stop = std::get_if<StopTrialMsg>(&out.message)) {
-        if (g.state == VirtualGroup::State::Training && g.seg.trial == stop->trial) g.stop_requested = true;
+        if (g.state == VirtualGroup::State::Training && g.seg.trial == stop->trial) {
+          g.stop_requested = true;
+          g.evaluate_at_stop |= stop->evaluate;
+        }
+      } else if (auto* f = std::get_if<FinalEvalMsg>(&out.message)) {
+        // As the worker does (worker.cpp final_eval), in no virtual time.
+        FinalEvalDoneMsg done;
+        done.group = out.group;
+        done.label = f->label;
+        done.trial = f->trial;
+        try {
+          if (!f->checkpoint.empty()) {
+            g.trainable->release();
+            g.trainable->load_checkpoint(f->checkpoint, f->trial, f->hparams);
+          } else if (!f->held) {
+            g.trainable->release();
+            g.trainable->start(f->trial, f->hparams, f->seed, f->max_steps);
+          }
+          done.step = g.trainable->step();
+          done.eval_loss = g.trainable->evaluate();
+          done.retention_loss = g.trainable->evaluate_retention();
+          Trainable::DocumentLosses docs = g.trainable->evaluate_test_documents();
+          done.doc_loss_sums = std::move(docs.loss_sums);
+          done.doc_tokens = std::move(docs.tokens);
+        } catch (const std::exception& e) {
+          done.ok = false;
+          done.reason = e.what();
+        }
+        g.trainable->release();
+        answer(g, std::move(done));
       } else if (auto* ckpt = std::get_if<CheckpointMsg>(&out.message)) {
         const int64_t step = g.trainable->step();
         try {
@@ -196,10 +227,14 @@ SimulationResult simulate(const SimulationSetup& setup) {
     g.loss_sum += r.loss;
     ++g.steps_since_log;
     if (step < g.seg.stop && !g.stop_requested) {
-      if (step % cfg.train.log_interval == 0) {
+      // The worker's reporting rule (worker.cpp): a report every log_interval steps, and an
+      // evaluation (in the same report) every eval_interval steps.
+      const bool eval_due = cfg.train.eval_interval > 0 && step % cfg.train.eval_interval == 0;
+      if (eval_due || step % cfg.train.log_interval == 0) {
         ReportMetrics m;
         m.train_loss = g.loss_sum / g.steps_since_log;
-        m.eval_loss = std::numeric_limits<double>::quiet_NaN();
+        m.eval_loss = eval_due ? g.trainable->evaluate() : std::numeric_limits<double>::quiet_NaN();
+        m.retention_loss = eval_due ? g.trainable->evaluate_retention() : std::numeric_limits<double>::quiet_NaN();
         g.loss_sum = 0, g.steps_since_log = 0;
         apply(core.handle(next, ReportMsg{next, trial, step, m}, now));
       }
@@ -212,7 +247,9 @@ SimulationResult simulate(const SimulationSetup& setup) {
     done.trial = trial;
     done.step = step;
     done.metrics.train_loss = g.steps_since_log ? g.loss_sum / g.steps_since_log : r.loss;
-    done.metrics.eval_loss = g.stop_requested ? std::numeric_limits<double>::quiet_NaN() : g.trainable->evaluate();
+    const bool evaluate = !g.stop_requested || g.evaluate_at_stop;
+    done.metrics.eval_loss = evaluate ? g.trainable->evaluate() : std::numeric_limits<double>::quiet_NaN();
+    done.metrics.retention_loss = evaluate ? g.trainable->evaluate_retention() : std::numeric_limits<double>::quiet_NaN();
     done.seconds = now - g.segment_start;
     done.interrupted = g.stop_requested;
     g.state = VirtualGroup::State::Idle;

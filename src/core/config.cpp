@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "mpitune/core/error.hpp"
+#include "mpitune/search/searcher.hpp"
 
 namespace mpitune {
 namespace {
@@ -151,6 +152,17 @@ Setter real_list_field(std::vector<double>& out, double lo) {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+// "{cache}" in a path: mpitune's cache folder (mpitune_cache_dir()).
+std::string expand_cache_dir(std::string v) {
+  const std::string tag = "{cache}";
+  for (size_t p = v.find(tag); p != std::string::npos; p = v.find(tag, p)) {
+    const std::string dir = mpitune_cache_dir();
+    v.replace(p, tag.size(), dir);
+    p += dir.size();
+  }
+  return v;
+}
+
 struct Tables {
   std::map<std::string, FieldTable> sections;
 };
@@ -192,10 +204,22 @@ Tables make_tables(ExperimentConfig& c) {
          e.checkpoint_dir = v;
        }},
       {"keep", choice_field(e.keep, {"best", "all", "none"})},
+      {"final_retrain", bool_field(e.final_retrain)},
+      {"final_seed", [&e](const std::string& f, const std::string& v) {
+         const int64_t s = parse_int(f, v);
+         if (s < 0) throw ConfigError(f, "must not be negative", "use a seed >= 0");
+         e.final_seed = static_cast<uint64_t>(s);
+       }},
+      {"final_eval_bootstrap", int_field(e.final_eval_bootstrap, 0, 1000000)},
+      {"export_dir", [&e](const std::string& f, const std::string& v) {
+         if (v.empty()) throw ConfigError(f, "is empty", "give a folder such as {output}.best, or none");
+         e.export_dir = v;
+       }},
   };
   auto& se = c.search;
   t.sections["search"] = {
       {"type", choice_field(se.type, {"random", "grid", "bohb"})},
+      {"initial_configs", str_field(se.initial_configs_text)},
       {"min_points_in_model", int_field(se.min_points_in_model, 0, 1000000)},
       {"top_n_percent", int_field(se.top_n_percent, 1, 99)},
       {"num_samples", int_field(se.num_samples, 1, 1000000)},
@@ -223,7 +247,7 @@ Tables make_tables(ExperimentConfig& c) {
   auto& m = c.model;
   t.sections["model"] = {
       {"init", choice_field(m.init, {"scratch", "pretrained"})},
-      {"path", str_field(m.path)},
+      {"path", [&m](const std::string& f, const std::string& v) { m.path = expand_cache_dir(v); }},
       {"architecture", choice_field(m.architecture, {"gpt2", "llama"})},
       {"n_layer", int_field(m.n_layer, 1, 1024)},
       {"n_head", int_field(m.n_head, 1, 1024)},
@@ -254,6 +278,8 @@ Tables make_tables(ExperimentConfig& c) {
       {"text_field", str_field(d.text_field)},
       {"prompt_field", str_field(d.prompt_field)},
       {"completion_field", str_field(d.completion_field)},
+      {"exclude", str_field(d.exclude)},
+      {"retention_corpus", str_field(d.retention_corpus)},
       {"cache_dir", str_field(d.cache_dir)},
       {"eval_batches", int_field(d.eval_batches, 1, 100000)},
   };
@@ -284,6 +310,8 @@ Tables make_tables(ExperimentConfig& c) {
       {"eps", real_field(tr.eps, 0, 1, true)},
       {"eval_interval", int_field(tr.eval_interval, 0, 1000000000)},
       {"log_interval", int_field(tr.log_interval, 1, 1000000000)},
+      {"early_stop_patience", int_field(tr.early_stop_patience, 0, 1000000000)},
+      {"early_stop_min_delta", real_field(tr.early_stop_min_delta, 0, kInf)},
       {"threads", int_field(tr.threads, 0, 4096)},
       {"collectives", choice_field(tr.collectives, {"auto", "mpi", "nccl"})},
   };
@@ -320,6 +348,7 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
 // which model it is.
 const std::vector<std::string>& fixed_keys() {
   static const std::vector<std::string> fixed{"device", "threads", "eval_interval", "log_interval", "collectives",
+                                              "early_stop_patience", "early_stop_min_delta",
                                               "vocab_size", "init", "path", "architecture"};
   return fixed;
 }
@@ -499,6 +528,22 @@ static std::string substitute(std::string text, const std::string& tag, const st
 
 std::string ExperimentConfig::output_path() const { return substitute(experiment.output, "{name}", experiment.name); }
 
+std::string mpitune_cache_dir() {
+  auto env = [](const char* name) -> std::string {
+    const char* v = std::getenv(name);
+    return v && *v ? v : "";
+  };
+  if (!env("MPITUNE_CACHE").empty()) return env("MPITUNE_CACHE");
+  if (!env("XDG_CACHE_HOME").empty()) return env("XDG_CACHE_HOME") + "/mpitune";
+  if (!env("HOME").empty()) return env("HOME") + "/.cache/mpitune";
+  return ".mpitune-cache";
+}
+
+std::string ExperimentConfig::export_root() const {
+  if (experiment.export_dir == "none") return "";
+  return substitute(substitute(experiment.export_dir, "{output}", output_path()), "{name}", experiment.name);
+}
+
 std::string ExperimentConfig::checkpoint_root() const {
   return substitute(substitute(experiment.checkpoint_dir, "{output}", output_path()), "{name}", experiment.name);
 }
@@ -520,6 +565,7 @@ ExperimentConfig parse_config(const IniFile& ini) {
   }
   if (const IniSection* space = ini.section("space")) c.space = Space::parse(*space);
   validate(c);  // the base values first, so an error names the key that is wrong
+  c.search.initial_configs = parse_initial_configs(c.space, c.search.initial_configs_text);
   if (c.experiment.trainable == "gpt") {
     for (const auto& dom : c.space.domains())
       if (!gpt_hparam_key(dom.name))
@@ -537,6 +583,16 @@ ExperimentConfig parse_config(const IniFile& ini) {
           throw ConfigError("space." + dom.name, "value " + v.to_string() + " is invalid (" + err.what() + ")",
                             "remove it from the choices");
         }
+      }
+    }
+    // A warm-start configuration is a trial's settings too: check it the same way.
+    for (size_t i = 0; i < c.search.initial_configs.size(); ++i) {
+      try {
+        with_hparams(c, c.search.initial_configs[i]);
+      } catch (const ConfigError& err) {
+        throw ConfigError("search.initial_configs",
+                          "configuration " + std::to_string(i + 1) + " is invalid (" + err.what() + ")",
+                          "change that configuration's values");
       }
     }
   }

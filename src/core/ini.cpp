@@ -1,10 +1,12 @@
 #include "mpitune/core/ini.hpp"
 
 #include <cctype>
-#include <fstream>
+#include <cerrno>
+#include <cstring>
 #include <sstream>
 
 #include "mpitune/core/error.hpp"
+#include "mpitune/core/file_io.hpp"
 
 namespace mpitune {
 
@@ -22,11 +24,13 @@ const IniEntry* IniSection::find(const std::string& key) const {
   return nullptr;
 }
 
-// Cuts a comment that starts at a '#' or ';' preceded by white space (or at the line start).
+// A comment is a line starting with '#' or ';', or the rest of a line from a '#' after white
+// space. A ';' inside a value is text (search.initial_configs separates configurations with it).
 static std::string strip_comment(const std::string& line) {
+  const size_t first = line.find_first_not_of(" \t");
+  if (first != std::string::npos && line[first] == ';') return "";
   for (size_t i = 0; i < line.size(); ++i) {
-    if ((line[i] == '#' || line[i] == ';') && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t'))
-      return line.substr(0, i);
+    if (line[i] == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) return line.substr(0, i);
   }
   return line;
 }
@@ -99,14 +103,21 @@ IniFile IniFile::parse(const std::string& text, const std::string& origin) {
   return ini;
 }
 
+// A config path the user typed: a folder, a missing file or an unreadable one is their mistake
+// (one line naming --config and the path), not an I/O failure of mpitune.
 IniFile IniFile::load(const std::string& path) {
-  std::ifstream f(path);
-  if (!f)
-    throw ConfigError("--config", "cannot read '" + path + "'",
-                      "check the path (configs/asha.ini is an example)");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return parse(ss.str(), path);
+  if (is_directory(path))
+    throw ConfigError("--config", "'" + path + "' is a directory", "give an INI file such as configs/asha.ini");
+  std::string text;
+  try {
+    text = read_file_text(path);
+  } catch (const FileError& e) {
+    if (e.error_number() == ENOENT || e.error_number() == ENOTDIR)
+      throw ConfigError("--config", "'" + path + "' does not exist", "check the path (configs/asha.ini is an example)");
+    throw ConfigError("--config", "cannot read '" + path + "': " + std::strerror(e.error_number()),
+                      "check the path and its permissions");
+  }
+  return parse(text, path);
 }
 
 void IniFile::set(const std::string& section, const std::string& key, const std::string& value) {

@@ -36,7 +36,7 @@ class Writer {
     }
   }
   void metrics(const ReportMetrics& m) {
-    f64(m.train_loss), f64(m.eval_loss), f64(m.lr), i64(m.tokens), f64(m.throughput), f64(m.loss_scale);
+    f64(m.train_loss), f64(m.eval_loss), f64(m.retention_loss), f64(m.lr), i64(m.tokens), f64(m.throughput), f64(m.loss_scale);
   }
   std::vector<uint8_t> take() { return std::move(out_); }
 
@@ -77,7 +77,7 @@ class Reader {
   }
   ReportMetrics metrics() {
     ReportMetrics m;
-    m.train_loss = f64(), m.eval_loss = f64(), m.lr = f64(), m.tokens = i64(), m.throughput = f64(),
+    m.train_loss = f64(), m.eval_loss = f64(), m.retention_loss = f64(), m.lr = f64(), m.tokens = i64(), m.throughput = f64(),
     m.loss_scale = f64();
     return m;
   }
@@ -125,7 +125,7 @@ const char* segment_init_name(SegmentInit i) {
 const char* message_name(const Message& m) {
   static const char* names[] = {"Ready",      "Segment",  "Report",     "SegmentDone",    "TrialFailed",
                                 "StopTrial",  "Shutdown", "Checkpoint", "CheckpointDone", "SendState",
-                                "StateReceived"};
+                                "StateReceived", "FinalEval", "FinalEvalDone"};
   static_assert(sizeof(names) / sizeof(names[0]) == std::variant_size_v<Message>, "a name per message");
   return names[m.index()];
 }
@@ -149,7 +149,7 @@ std::vector<uint8_t> encode(const Message& m) {
                  [&](const TrialFailedMsg& f) {
                    w.i64(f.group), w.i64(f.trial), w.i64(f.step), w.str(f.reason), w.f64(f.seconds);
                  },
-                 [&](const StopTrialMsg& s) { w.i64(s.trial), w.str(s.reason); },
+                 [&](const StopTrialMsg& s) { w.i64(s.trial), w.str(s.reason), w.u8(s.evaluate ? 1 : 0); },
                  [&](const ShutdownMsg& s) { w.str(s.reason); },
                  [&](const CheckpointMsg& c) { w.i64(c.trial), w.str(c.dir); },
                  [&](const CheckpointDoneMsg& c) { w.i64(c.group), w.i64(c.trial), w.i64(c.step), w.f64(c.seconds); },
@@ -157,6 +157,18 @@ std::vector<uint8_t> encode(const Message& m) {
                  [&](const StateReceivedMsg& c) {
                    w.i64(c.group), w.i64(c.trial), w.i64(c.source_trial), w.i64(c.source_group), w.i64(c.step);
                    w.i64(c.bytes), w.f64(c.seconds), w.u8(c.ok ? 1 : 0), w.str(c.reason);
+                 },
+                 [&](const FinalEvalMsg& f) {
+                   w.str(f.label), w.i64(f.trial), w.hparams(f.hparams), w.i64(static_cast<int64_t>(f.seed));
+                   w.i64(f.max_steps), w.str(f.checkpoint), w.u8(f.held ? 1 : 0);
+                 },
+                 [&](const FinalEvalDoneMsg& f) {
+                   w.i64(f.group), w.str(f.label), w.i64(f.trial), w.i64(f.step), w.f64(f.eval_loss);
+                   w.f64(f.retention_loss), w.u32(static_cast<uint32_t>(f.doc_loss_sums.size()));
+                   for (double v : f.doc_loss_sums) w.f64(v);
+                   w.u32(static_cast<uint32_t>(f.doc_tokens.size()));
+                   for (int64_t v : f.doc_tokens) w.i64(v);
+                   w.f64(f.seconds), w.u8(f.ok ? 1 : 0), w.str(f.reason);
                  },
              },
              m);
@@ -206,7 +218,7 @@ Message decode(const uint8_t* data, size_t size) {
     }
     case 5: {
       StopTrialMsg s;
-      s.trial = r.i64(), s.reason = r.str();
+      s.trial = r.i64(), s.reason = r.str(), s.evaluate = r.u8() != 0;
       m = std::move(s);
       break;
     }
@@ -235,6 +247,25 @@ Message decode(const uint8_t* data, size_t size) {
       c.source_group = static_cast<int>(r.i64()), c.step = r.i64(), c.bytes = r.i64(), c.seconds = r.f64();
       c.ok = r.u8() != 0, c.reason = r.str();
       m = std::move(c);
+      break;
+    }
+    case 11: {
+      FinalEvalMsg f;
+      f.label = r.str(), f.trial = r.i64(), f.hparams = r.hparams(), f.seed = static_cast<uint64_t>(r.i64());
+      f.max_steps = r.i64(), f.checkpoint = r.str(), f.held = r.u8() != 0;
+      m = std::move(f);
+      break;
+    }
+    case 12: {
+      FinalEvalDoneMsg f;
+      f.group = static_cast<int>(r.i64()), f.label = r.str(), f.trial = r.i64(), f.step = r.i64();
+      f.eval_loss = r.f64(), f.retention_loss = r.f64();
+      f.doc_loss_sums.resize(r.u32());
+      for (double& v : f.doc_loss_sums) v = r.f64();
+      f.doc_tokens.resize(r.u32());
+      for (int64_t& v : f.doc_tokens) v = r.i64();
+      f.seconds = r.f64(), f.ok = r.u8() != 0, f.reason = r.str();
+      m = std::move(f);
       break;
     }
     default: throw InfraError("protocol: unknown message type " + std::to_string(type));

@@ -12,13 +12,14 @@ const char* trial_status_name(TrialStatus s) {
     case TrialStatus::Completed: return "completed";
     case TrialStatus::Stopped: return "stopped";
     case TrialStatus::Failed: return "failed";
+    case TrialStatus::EarlyStopped: return "early_stopped";
   }
   return "?";
 }
 
 TrialStatus parse_trial_status(const std::string& s) {
   for (TrialStatus t : {TrialStatus::Pending, TrialStatus::Running, TrialStatus::Paused,
-                        TrialStatus::Completed, TrialStatus::Stopped, TrialStatus::Failed})
+                        TrialStatus::Completed, TrialStatus::Stopped, TrialStatus::Failed, TrialStatus::EarlyStopped})
     if (s == trial_status_name(t)) return t;
   throw InfraError("unknown trial status '" + s + "'");
 }
@@ -42,5 +43,9 @@ void MemoryStore::append_metric(const MetricRecord& m) { data_.metrics.push_back
 void MemoryStore::append_decision(const DecisionRecord& d) { data_.decisions.push_back(d); }
 void MemoryStore::append_transfer(const TransferRecord& t) { data_.transfers.push_back(t); }
 void MemoryStore::set_summary(const SummaryRecord& s) { data_.summary = s; }
+void MemoryStore::append_final(const FinalRecord& f, const std::vector<FinalDocumentRecord>& documents) {
+  data_.finals.push_back(f);
+  data_.final_documents.insert(data_.final_documents.end(), documents.begin(), documents.end());
+}
 
 }  // namespace mpitune

@@ -1,8 +1,16 @@
 #include "mpitune/core/trainable.hpp"
 
+#include <limits>
+
 #include "mpitune/core/error.hpp"
 
 namespace mpitune {
+
+double Trainable::evaluate_retention() { return std::numeric_limits<double>::quiet_NaN(); }
+
+Trainable::DocumentLosses Trainable::evaluate_test_documents() {
+  throw InfraError("this trainable has no test split to evaluate");
+}
 
 void Trainable::save_checkpoint(const std::string&) {
   throw InfraError("this trainable does not support checkpoints");

@@ -81,6 +81,7 @@ std::string token_cache_key(const DataOptions& data, const Tokenizer& tok,
   h.u64(data.split_seed);
   h.str(data.document_separator);
   h.str(data.extensions);
+  h.str(data.exclude);
   h.str(data.text_field);
   h.str(data.prompt_field);
   h.str(data.completion_field);

@@ -39,7 +39,7 @@ std::vector<Document> read_documents(const std::vector<std::string>& files, cons
 }
 
 std::vector<Document> read_documents(const std::string& path, const DataOptions& data, const std::string& key) {
-  return read_documents(list_corpus_files(path, data.extensions, key), data, key);
+  return read_documents(list_corpus_files(path, data.extensions, corpus_exclude(data, key), key), data, key);
 }
 
 }  // namespace mpitune

@@ -105,30 +105,30 @@ void check_token_counts(const DataOptions& d, const SplitPlan& plan, const Token
            std::to_string(s.documents) + " documents), fewer than one window of " + std::to_string(min_window) +
            " tokens";
   };
-  if (corpus.train().size < min_window)
-    throw ConfigError("data.corpus", too_short(corpus.train(), "training") + " from '" + d.corpus + "'",
+  if (corpus.split_info(SplitKind::Train).size < min_window)
+    throw ConfigError("data.corpus", too_short(corpus.split_info(SplitKind::Train), "training") + " from '" + d.corpus + "'",
                       "use a larger corpus or a shorter model.seq_len");
-  if (corpus.validation().size < min_window) {
+  if (corpus.split_info(SplitKind::Validation).size < min_window) {
     if (plan.val_from_corpus)
-      throw ConfigError("data.val_fraction", too_short(corpus.validation(), "validation"),
+      throw ConfigError("data.val_fraction", too_short(corpus.split_info(SplitKind::Validation), "validation"),
                         "raise data.val_fraction, " + std::string(kSeparatorHint) +
                             " (more, shorter documents), give data.val_corpus, or use a shorter model.seq_len");
-    throw ConfigError("data.val_corpus", too_short(corpus.validation(), "validation") + " from '" + d.val_corpus + "'",
+    throw ConfigError("data.val_corpus", too_short(corpus.split_info(SplitKind::Validation), "validation") + " from '" + d.val_corpus + "'",
                       "give a larger data.val_corpus or use a shorter model.seq_len");
   }
-  if (plan.test_requested && corpus.test().size < min_window) {
+  if (plan.test_requested && corpus.split_info(SplitKind::Test).size < min_window) {
     if (plan.test_from_corpus)
-      throw ConfigError("data.test_fraction", too_short(corpus.test(), "test"),
+      throw ConfigError("data.test_fraction", too_short(corpus.split_info(SplitKind::Test), "test"),
                         "raise data.test_fraction, give data.test_corpus, or use a shorter model.seq_len");
-    throw ConfigError("data.test_corpus", too_short(corpus.test(), "test") + " from '" + d.test_corpus + "'",
+    throw ConfigError("data.test_corpus", too_short(corpus.split_info(SplitKind::Test), "test") + " from '" + d.test_corpus + "'",
                       "give a larger data.test_corpus or use a shorter model.seq_len");
   }
 }
 
 void fill_counts(PreparedCorpus& out, const TokenCorpus& corpus) {
   for (int s = 0; s < 3; ++s) {
-    out.documents[s] = corpus.split(static_cast<SplitKind>(s)).documents;
-    out.tokens[s] = corpus.split(static_cast<SplitKind>(s)).size;
+    out.documents[s] = corpus.split_info(static_cast<SplitKind>(s)).documents;
+    out.tokens[s] = corpus.split_info(static_cast<SplitKind>(s)).size;
   }
 }
 
@@ -194,7 +194,7 @@ PreparedCorpus prepare_token_corpus(const DataOptions& data, const Tokenizer& to
   if (!data.test_corpus.empty()) sources.push_back({"data.test_corpus", data.test_corpus, {}});
   std::vector<CorpusFileStamp> stamps;
   for (auto& s : sources) {
-    s.files = list_corpus_files(s.path, data.extensions, s.key);
+    s.files = list_corpus_files(s.path, data.extensions, corpus_exclude(data, s.key), s.key);
     for (const auto& f : s.files) stamps.push_back(stamp_corpus_file(s.key, f));
   }
 

@@ -1,6 +1,8 @@
 // TokenCorpus::open: a token file (layout in token_file.hpp) memory-mapped and checked.
 // The mapping is read-only and MAP_SHARED, so every rank of a node that opens the file reads
 // the same page-cache pages: one copy of the corpus per node, however many ranks train on it.
+#include <array>
+#include <atomic>
 #include <cstring>
 
 #include "mpitune/core/error.hpp"
@@ -9,6 +11,17 @@
 #include "mpitune/data/token_file.hpp"
 
 namespace mpitune {
+namespace {
+
+std::array<std::atomic<int64_t>, 3>& split_accesses() {
+  static std::array<std::atomic<int64_t>, 3> counts{};
+  return counts;
+}
+
+}  // namespace
+
+int64_t token_split_accesses(SplitKind s) { return split_accesses()[static_cast<int>(s)].load(); }
+
 namespace {
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the token file's arrays are read in place");
@@ -84,9 +97,16 @@ class MappedTokenCorpus final : public TokenCorpus {
       c.fail(std::to_string(c.size() - c.offset()) + " bytes past the end of the test split");
   }
 
+  const TokenSplit& split_info(SplitKind s) const override {
+    const int i = static_cast<int>(s);
+    MPITUNE_CHECK(i >= 0 && i < 3, "no such split");
+    return splits_[i];
+  }
+
   const TokenSplit& split(SplitKind s) const override {
     const int i = static_cast<int>(s);
     MPITUNE_CHECK(i >= 0 && i < 3, "no such split");
+    split_accesses()[i].fetch_add(1, std::memory_order_relaxed);
     return splits_[i];
   }
   const std::string& path() const override { return path_; }

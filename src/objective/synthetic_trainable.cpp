@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "mpitune/core/error.hpp"
+#include "mpitune/core/rng.hpp"
 #include "mpitune/objective/synthetic.hpp"
 
 namespace mpitune {
@@ -41,6 +42,20 @@ StepResult SyntheticTrainable::train_step() {
 double SyntheticTrainable::evaluate() {
   MPITUNE_CHECK(started_, "evaluate() before start()");
   return objective_.value(hp_, step_, max_steps_, seed_);
+}
+
+Trainable::DocumentLosses SyntheticTrainable::evaluate_test_documents() {
+  MPITUNE_CHECK(started_, "evaluate_test_documents() before start()");
+  const double v = objective_.value(hp_, step_, max_steps_, seed_);
+  DocumentLosses d;
+  for (int i = 0; i < kSyntheticTestDocuments; ++i) {
+    Rng rng(derive_seed(0, "synthetic-test-document", static_cast<uint64_t>(i)));
+    const double offset = 0.1 * rng.normal();
+    const int64_t tokens = 8 + rng.integer(0, 23);
+    d.loss_sums.push_back((v + offset) * static_cast<double>(tokens));
+    d.tokens.push_back(tokens);
+  }
+  return d;
 }
 
 void SyntheticTrainable::release() {

@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
+#include <set>
 
 #include "mpitune/comm/channel.hpp"
 #include "mpitune/comm/group_control.hpp"
@@ -15,8 +17,10 @@
 #include "mpitune/comm/state_transfer.hpp"
 #include "mpitune/comm/topology.hpp"
 #include "mpitune/coord/factories.hpp"
+#include "mpitune/core/file_io.hpp"
 #include "mpitune/report/report.hpp"
 #include "mpitune/runtime/coordinator.hpp"
+#include "mpitune/runtime/model_commands.hpp"
 #include "mpitune/runtime/trainable_factory.hpp"
 #include "mpitune/runtime/worker.hpp"
 #include "mpitune/store/hdf5_store.hpp"
@@ -26,18 +30,26 @@
 namespace mpitune {
 namespace {
 
-// Rank 0: everything that can be checked before any work starts. Returns the final config text.
-std::string prepare_config(const RunRequest& req, int world_size) {
+// Rank 0: everything that can be checked before any work starts, and the lock on the output
+// (held until the run ends: two jobs never write one file). Returns the final config text.
+std::string prepare_config(const RunRequest& req, int world_size, OutputLock& output_lock) {
   IniFile ini = req.config_path.empty() ? IniFile::parse(default_config_text(), "<default config>")
                                         : IniFile::load(req.config_path);
   for (const auto& o : req.overrides) ini.apply_override(o);
   const ExperimentConfig cfg = parse_config(ini);
   check_world_size(world_size, cfg.experiment.group_size);
+  // Before the corpus is tokenized: a bad or busy output fails at once.
+  check_output_path(cfg.output_path(), cfg.experiment.overwrite);
+  output_lock.acquire(cfg.output_path());
+  if (!output_lock.stale_holder().empty() && !req.quiet)
+    std::fprintf(stderr, "mpitune: took over the lock of %s left by %s\n", cfg.output_path().c_str(),
+                 output_lock.stale_holder().c_str());
   validate_trainable_config(cfg, /*progress=*/!req.quiet);
   make_scheduler(cfg);
   make_searcher(cfg);
   check_result_columns(cfg.space);
-  check_output_path(cfg.output_path(), cfg.experiment.overwrite);
+  if (cfg.experiment.overwrite && file_exists(cfg.output_path()) && !req.quiet)
+    std::printf("mpitune: replacing %s (experiment.overwrite = true)\n", cfg.output_path().c_str());
   return ini.to_text();
 }
 
@@ -107,7 +119,7 @@ void describe_model(const ExperimentConfig& cfg, CoordinatorRun& run) {
 }
 
 void print_kept(const std::string& path, const ExperimentConfig& cfg, const std::set<int64_t>& kept) {
-  if (kept.empty()) return;
+  if (kept.empty() || cfg.experiment.trainable != "gpt") return;  // synthetic: kept for the test evaluation only
   std::string ids;
   for (int64_t id : kept) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
   std::printf("\nmpitune: the final weights of trial%s %s (experiment.keep = %s) are in %s/\n",
@@ -116,8 +128,66 @@ void print_kept(const std::string& path, const ExperimentConfig& cfg, const std:
               static_cast<long long>(*kept.rbegin()));
 }
 
+// Accelerators the trials ran on: distinct (host, GPU) pairs of the worker ranks on CUDA, else
+// the worker ranks. The coordinator is not one.
+int count_devices(const std::vector<GroupRecord>& groups) {
+  std::set<std::string> gpus;
+  int ranks = 0;
+  for (const auto& g : groups) {
+    size_t hp = 0, dp = 0;
+    for (;;) {
+      const size_t he = g.hosts.find(',', hp), de = g.devices.find(',', dp);
+      const std::string dev = g.devices.substr(dp, de == std::string::npos ? std::string::npos : de - dp);
+      const std::string host = g.hosts.substr(hp, he == std::string::npos ? std::string::npos : he - hp);
+      ++ranks;
+      if (dev.rfind("cuda", 0) == 0) gpus.insert(host + "/" + dev);
+      if (de == std::string::npos || he == std::string::npos) break;
+      hp = he + 1, dp = de + 1;
+    }
+  }
+  return gpus.empty() ? ranks : static_cast<int>(gpus.size());
+}
+
+// The best trial's final weights as a Hugging Face / PEFT folder (experiment.export_dir), and
+// how to load it. A failure is reported, not fatal: the result file and the kept weights stay.
+void export_best(const ExperimentConfig& cfg, const std::string& path, const ExperimentData& data,
+                 const std::set<int64_t>& kept) {
+  const std::string dir = cfg.export_root();
+  const TrialId best = data.summary.best_trial;
+  if (dir.empty() || cfg.experiment.trainable != "gpt" || best < 0 || !kept.count(best)) return;
+  std::printf("\n");
+  std::fflush(stdout);
+  try {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);  // a previous run's export of this output
+    if (export_command({path, "--trial", std::to_string(best), "--out", dir}) != 0) return;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mpitune: warning: could not export trial %lld to %s: %s\n", static_cast<long long>(best),
+                 dir.c_str(), e.what());
+    return;
+  }
+  if (cfg.lora.rank > 0 || cfg.space.find("lora.rank")) {
+    std::printf(
+        "mpitune: load it with peft:\n"
+        "    from transformers import AutoModelForCausalLM, AutoTokenizer\n"
+        "    from peft import PeftModel\n"
+        "    base = AutoModelForCausalLM.from_pretrained(\"%s\")\n"
+        "    model = PeftModel.from_pretrained(base, \"%s\")\n"
+        "    tokenizer = AutoTokenizer.from_pretrained(\"%s\")\n",
+        cfg.model.path.c_str(), dir.c_str(), cfg.model.path.c_str());
+  } else {
+    std::printf(
+        "mpitune: load it with transformers:\n"
+        "    from transformers import AutoModelForCausalLM, AutoTokenizer\n"
+        "    model = AutoModelForCausalLM.from_pretrained(\"%s\")\n"
+        "    tokenizer = AutoTokenizer.from_pretrained(\"%s\")\n",
+        dir.c_str(), dir.c_str());
+  }
+  std::fflush(stdout);
+}
+
 void print_final(const ExperimentConfig& cfg, const std::string& path, const std::string& status,
-                 double coordinator_cpu_s) {
+                 double coordinator_cpu_s, const std::set<int64_t>& kept) {
   const ExperimentData data = read_hdf5_experiment(path);
   std::printf("\nmpitune: experiment '%s' %s; results in %s\n", cfg.experiment.name.c_str(), status.c_str(),
               path.c_str());
@@ -125,6 +195,8 @@ void print_final(const ExperimentConfig& cfg, const std::string& path, const std
               coordinator_cpu_s, data.summary.elapsed_s);
   std::fputs(format_report({data}, nullptr, ReportFormat::Markdown).c_str(), stdout);
   std::fflush(stdout);
+  print_kept(path, cfg, kept);
+  export_best(cfg, path, data, kept);
 }
 
 }  // namespace
@@ -138,9 +210,10 @@ int run_experiment(const RunRequest& req) {
   // 1. Rank 0 validates; every rank learns the outcome, so none is left waiting.
   int status = 0;
   std::string text;
+  OutputLock output_lock;  // rank 0 holds {output}.lock until run_experiment returns
   if (rank == 0) {
     try {
-      text = prepare_config(req, size);
+      text = prepare_config(req, size, output_lock);
     } catch (const ConfigError& e) {
       status = 2;
       text = e.what();
@@ -183,12 +256,23 @@ int run_validated(const RunRequest& req, const std::string& text) {
 
   if (topo.is_coordinator()) {
     const std::string path = cfg.output_path();
+    // A new experiment on this output: the folders of an earlier one (its kept weights, paused
+    // checkpoints and export) would be mistaken for this one's. Only folders named after the
+    // output go: a checkpoint or export folder set elsewhere may be shared.
+    std::vector<std::string> stale{cfg.keep_root()};
+    if (cfg.experiment.checkpoint_dir.find("{output}") != std::string::npos) stale.push_back(cfg.checkpoint_root());
+    if (cfg.experiment.export_dir.find("{output}") != std::string::npos) stale.push_back(cfg.export_root());
+    for (const std::string& dir : stale) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
     auto store = create_hdf5_store(path, cfg.experiment.overwrite);
     ExperimentInfo info = experiment_info(cfg, topo.num_groups, wall_now());
     info.mpitune_version = MPITUNE_VERSION;
     info.command_line = req.command_line;
     info.config_text = text;
     info.device_kind = groups.empty() ? "cpu" : groups[0].devices.substr(0, groups[0].devices.find(','));
+    info.devices = count_devices(groups);
     if (!req.quiet)
       std::printf("mpitune: experiment '%s' (%s) on %d ranks: %d groups of %d; results in %s\n",
                   cfg.experiment.name.c_str(), method_name(cfg).c_str(), topo.world_size, topo.num_groups,
@@ -199,8 +283,7 @@ int run_validated(const RunRequest& req, const std::string& text) {
     const std::string outcome = run_coordinator(run);
     const double coordinator_cpu = cpu_seconds() - cpu0;
     store->close();
-    print_final(cfg, path, outcome, coordinator_cpu);
-    print_kept(path, cfg, run.kept);
+    print_final(cfg, path, outcome, coordinator_cpu, run.kept);
   } else {
     GroupControl control(comms.group());
     StateTransfer transfer(comms.transfer(), topo);

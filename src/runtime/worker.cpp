@@ -85,6 +85,8 @@ void Worker::run() {
       save_checkpoint(*ckpt);
     } else if (auto* s = std::get_if<SendStateMsg>(&m)) {
       serve_state(*s);  // the group is between segments but may still hold the source
+    } else if (auto* f = std::get_if<FinalEvalMsg>(&m)) {
+      final_eval(*f);
     } else if (!std::holds_alternative<StopTrialMsg>(m)) {
       // (A StopTrial that crossed a SegmentDone in flight: the segment it meant is over.)
       throw InfraError(std::string("worker received unexpected ") + message_name(m));
@@ -213,11 +215,14 @@ void Worker::run_segment(SegmentMsg seg) {
   auto interval_t0 = std::chrono::steady_clock::now();
   StepResult last;
   bool interrupted = false;
+  bool evaluate_at_stop = false;  // a StopTrial that asks for the trial's final evaluation
+  double retention_loss = std::numeric_limits<double>::quiet_NaN();
 
   auto metrics_now = [&](double eval_loss) {
     ReportMetrics m;
     m.train_loss = loss_count ? loss_sum / loss_count : last.loss;
     m.eval_loss = eval_loss;
+    m.retention_loss = std::isnan(eval_loss) ? std::numeric_limits<double>::quiet_NaN() : retention_loss;
     m.lr = last.lr;
     m.tokens = trial_tokens_;
     const double dt = seconds_since(interval_t0);
@@ -228,7 +233,10 @@ void Worker::run_segment(SegmentMsg seg) {
 
   while (trainable_.step() < seg.stop) {
     for (const Message& order : step_boundary_orders()) {
-      if (auto* s = std::get_if<StopTrialMsg>(&order)) interrupted |= s->trial == seg.trial;
+      if (auto* s = std::get_if<StopTrialMsg>(&order); s && s->trial == seg.trial) {
+        interrupted = true;
+        evaluate_at_stop |= s->evaluate;
+      }
       if (auto* s = std::get_if<SendStateMsg>(&order)) serve_state(*s);
     }
     if (interrupted) break;
@@ -250,7 +258,10 @@ void Worker::run_segment(SegmentMsg seg) {
     if (!eval_due && !log_due) continue;
     double eval_loss = std::numeric_limits<double>::quiet_NaN();
     if (eval_due) {
-      err = guarded([&] { eval_loss = trainable_.evaluate(); });
+      err = guarded([&] {
+        eval_loss = trainable_.evaluate();
+        retention_loss = trainable_.evaluate_retention();
+      });
       if (auto reason = agree_failure(err)) return fail(step, *reason);
     }
     send(ReportMsg{topo_.group, seg.trial, step, metrics_now(eval_loss)});
@@ -258,10 +269,14 @@ void Worker::run_segment(SegmentMsg seg) {
     interval_t0 = std::chrono::steady_clock::now();
   }
 
-  // The segment's end: evaluate (skipped when interrupted: the budget is spent) and report.
+  // The segment's end: evaluate (skipped when interrupted, unless the stop asked for it) and
+  // report.
   double eval_loss = std::numeric_limits<double>::quiet_NaN();
-  if (!interrupted) {
-    err = guarded([&] { eval_loss = trainable_.evaluate(); });
+  if (!interrupted || evaluate_at_stop) {
+    err = guarded([&] {
+      eval_loss = trainable_.evaluate();
+      retention_loss = trainable_.evaluate_retention();
+    });
     if (auto reason = agree_failure(err)) return fail(trainable_.step(), *reason);
   }
   SegmentDoneMsg done;
@@ -271,6 +286,46 @@ void Worker::run_segment(SegmentMsg seg) {
   done.metrics = metrics_now(eval_loss);
   done.seconds = seconds_since(t0);
   done.interrupted = interrupted;
+  send(done);
+}
+
+// The model of a final evaluation: a kept checkpoint, the trial the group holds (a final
+// retrain), or a fresh untrained start (the base model). Every rank takes part in each call
+// (the sharded model's collectives), and a failure on any rank is the group's.
+void Worker::final_eval(const FinalEvalMsg& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  FinalEvalDoneMsg done;
+  done.group = topo_.group;
+  done.label = f.label;
+  done.trial = f.trial;
+  Trainable::DocumentLosses docs;
+  std::optional<std::string> err = guarded([&] {
+    if (!f.checkpoint.empty()) {
+      trainable_.release();
+      trainable_.load_checkpoint(f.checkpoint, f.trial, f.hparams);
+    } else if (!f.held) {
+      trainable_.release();
+      trainable_.start(f.trial, f.hparams, f.seed, f.max_steps);
+    } else if (current_trial_ != f.trial) {
+      throw InfraError("asked to evaluate trial " + std::to_string(f.trial) + " but this group holds trial " +
+                       std::to_string(current_trial_));
+    }
+    done.step = trainable_.step();
+    done.eval_loss = trainable_.evaluate();
+    done.retention_loss = trainable_.evaluate_retention();
+    docs = trainable_.evaluate_test_documents();
+  });
+  const int64_t failed_rank = control_.max(err ? control_.rank() + 1 : 0);
+  trainable_.release();
+  current_trial_ = -1;
+  if (failed_rank) {
+    done.ok = false;
+    done.reason = control_.text_to_leader(err ? *err : "", static_cast<int>(failed_rank - 1));
+  } else {
+    done.doc_loss_sums = std::move(docs.loss_sums);
+    done.doc_tokens = std::move(docs.tokens);
+  }
+  done.seconds = seconds_since(t0);
   send(done);
 }
 

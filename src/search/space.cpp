@@ -14,6 +14,16 @@
 #include "mpitune/core/ini.hpp"
 
 namespace mpitune {
+
+std::optional<double> parse_finite_number(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  const double d = std::strtod(s.c_str(), &end);
+  if (errno != 0 || *end != '\0' || !std::isfinite(d)) return std::nullopt;
+  return d;
+}
+
 namespace {
 
 // Beyond 2^53 a double no longer holds every integer, so int() bounds stop being exact.
@@ -47,14 +57,7 @@ bool is_integer_literal(const std::string& s) {
   return true;
 }
 
-std::optional<double> to_number(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  char* end = nullptr;
-  errno = 0;
-  const double d = std::strtod(s.c_str(), &end);
-  if (errno != 0 || *end != '\0' || !std::isfinite(d)) return std::nullopt;
-  return d;
-}
+std::optional<double> to_number(const std::string& s) { return parse_finite_number(s); }
 
 // Splits "a, 'b, c', d" at top-level commas; quotes protect commas inside strings.
 std::vector<std::string> split_args(const std::string& name, const std::string& inside) {

@@ -16,6 +16,20 @@ size_t RowType::add(const std::string& name, ColumnKind kind, size_t bytes) {
   return columns_.size() - 1;
 }
 
+void RowType::set_optional_int64(size_t col, int64_t absent) {
+  Column& c = columns_.at(col);
+  MPITUNE_CHECK(c.kind == ColumnKind::Int64, "column '" + c.name + "' is not int64");
+  c.optional = true;
+  c.absent_int64 = absent;
+}
+
+void RowType::set_optional_float64(size_t col, double absent) {
+  Column& c = columns_.at(col);
+  MPITUNE_CHECK(c.kind == ColumnKind::Float64, "column '" + c.name + "' is not float64");
+  c.optional = true;
+  c.absent_float64 = absent;
+}
+
 H5Handle RowType::build(bool file) const {
   MPITUNE_CHECK(size_ > 0, "a row type needs at least one column");
   H5Handle t = own_type(H5_CHECK(H5Tcreate(H5T_COMPOUND, size_)));
@@ -54,6 +68,16 @@ void Row::set_string(size_t col, const std::string& v) {
   const std::string cut = truncate_utf8(v, width - 1);
   std::memset(p, 0, width);
   std::memcpy(p, cut.data(), cut.size());
+}
+
+void Row::set_absent(size_t col) {
+  const Column& c = type_->column(col);
+  switch (c.kind) {
+    case ColumnKind::Int64: set_int64(col, c.absent_int64); break;
+    case ColumnKind::Float64: set_float64(col, c.absent_float64); break;
+    case ColumnKind::Int32: set_int32(col, 0); break;
+    case ColumnKind::String: set_string(col, ""); break;
+  }
 }
 
 int32_t Row::int32(size_t col) const {
@@ -200,8 +224,10 @@ std::string member_problem(hid_t m, const Column& c) {
   return "";
 }
 
-// The checks of the header comment; returns the number of rows.
-hsize_t checked_rows(hid_t file, hid_t dataset, const std::string& name, const RowType& type) {
+// The checks of the header comment; returns the number of rows, and in `absent` the optional
+// columns of `type` the table lacks.
+hsize_t checked_rows(hid_t file, hid_t dataset, const std::string& name, const RowType& type,
+                     std::vector<size_t>* absent) {
   const std::string table = "table " + name;
   H5Handle space = own_space(H5_CHECK(H5Dget_space(dataset)));
   if (H5_CHECK(H5Sget_simple_extent_type(space.id())) != H5S_SIMPLE ||
@@ -233,9 +259,11 @@ hsize_t checked_rows(hid_t file, hid_t dataset, const std::string& name, const R
       found[c] = true;
     }
   }
-  for (size_t c = 0; c < found.size(); ++c)
-    if (!found[c] && !type.column(c).optional)
-      throw BadFileError(table + " has no column '" + type.column(c).name + "'");
+  for (size_t c = 0; c < found.size(); ++c) {
+    if (found[c]) continue;
+    if (!type.column(c).optional) throw BadFileError(table + " has no column '" + type.column(c).name + "'");
+    absent->push_back(c);
+  }
 
   const hsize_t file_bytes = [&] {
     hsize_t size = 0;
@@ -252,15 +280,18 @@ hsize_t checked_rows(hid_t file, hid_t dataset, const std::string& name, const R
 
 }  // namespace
 
-std::vector<char> read_rows(hid_t file, const std::string& name, const RowType& type, hsize_t* rows) {
+std::vector<char> read_rows(hid_t file, const std::string& name, const RowType& type, hsize_t* rows,
+                            std::vector<size_t>* absent) {
   H5Handle dataset = own_dataset(H5_CHECK(H5Dopen2(file, name.c_str(), H5P_DEFAULT)));
-  const hsize_t n = checked_rows(file, dataset.id(), name, type);
+  std::vector<size_t> missing;
+  const hsize_t n = checked_rows(file, dataset.id(), name, type, &missing);
   std::vector<char> bytes(static_cast<size_t>(n) * type.row_bytes());
   if (n > 0) {
     H5Handle memory_type = type.memory_type();
     H5_CHECK(H5Dread(dataset.id(), memory_type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()));
   }
   *rows = n;
+  if (absent) *absent = std::move(missing);
   return bytes;
 }
 

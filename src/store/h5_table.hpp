@@ -31,7 +31,11 @@ struct Column {
   ColumnKind kind;
   size_t offset;
   size_t bytes;  // strings: width including the NUL
-  bool optional = false;  // a reader accepts a table without it (the column stays zero)
+  bool optional = false;  // a reader accepts a table without it (it then reads as `absent`)
+  // What an optional column reads as in a file without it: an int64 or float64 value (zero
+  // for the other kinds).
+  int64_t absent_int64 = 0;
+  double absent_float64 = 0;
 };
 
 class RowType {
@@ -41,8 +45,11 @@ class RowType {
   size_t add_int64(const std::string& name) { return add(name, ColumnKind::Int64, 8); }
   size_t add_float64(const std::string& name) { return add(name, ColumnKind::Float64, 8); }
   size_t add_string(const std::string& name, size_t bytes) { return add(name, ColumnKind::String, bytes); }
-  // A column that files of an older schema version lack.
+  // A column that files of an older schema version lack; it reads as zero there ...
   void set_optional(size_t col) { columns_.at(col).optional = true; }
+  // ... or as `absent` (-1 for "none", NaN for "not measured").
+  void set_optional_int64(size_t col, int64_t absent);
+  void set_optional_float64(size_t col, double absent);
 
   const std::vector<Column>& columns() const { return columns_; }
   const Column& column(size_t i) const { return columns_.at(i); }
@@ -72,6 +79,8 @@ class Row {
   void set_float64(size_t col, double v);
   // Cut at a UTF-8 boundary to fit the column with its NUL.
   void set_string(size_t col, const std::string& v);
+  // The value an optional column has in files without it (RowType::set_optional_*).
+  void set_absent(size_t col);
 
   int32_t int32(size_t col) const;
   int64_t int64(size_t col) const;
@@ -129,8 +138,11 @@ class Table {
 bool has_dataset(hid_t file, const std::string& name);
 
 // Checks dataset `name` against `type` (see the header comment) and reads every row with the
-// members of `type` (by name). Returns the packed bytes, row_bytes() per row.
-std::vector<char> read_rows(hid_t file, const std::string& name, const RowType& type, hsize_t* rows);
+// members of `type` (by name). Returns the packed bytes, row_bytes() per row; the optional
+// columns the file lacks read as zero there and are listed in `absent` (when given), for the
+// caller to Row::set_absent() once it has told unwritten rows (all zero) from written ones.
+std::vector<char> read_rows(hid_t file, const std::string& name, const RowType& type, hsize_t* rows,
+                            std::vector<size_t>* absent = nullptr);
 
 // The file's type of member `column` of dataset `name`: its class and size, or
 // H5T_NO_CLASS when the dataset has no such member (or is not a table).

@@ -21,9 +21,11 @@
 //    a /space spec that does not parse: a row the disk got only part of). Such a row anywhere
 //    else is damage and refuses the file. No row mpitune writes is all zero (each has a time,
 //    a status, an action or a name), so nothing real is ever skipped.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <utility>
 
 #include "global_heap_check.hpp"
@@ -106,6 +108,9 @@ void read_root_attributes(hid_t f, const std::string& path, ExperimentInfo& info
   info.num_groups = h5::read_attr_int32(f, "num_groups");
   info.device_kind = h5::read_attr_string(f, "device_kind");
   info.start_time = h5::read_attr_float64(f, "start_time");
+  // Schema 3; each read when present, so an older file (or one an older tool rewrote) reads.
+  info.devices = h5::has_attr(f, "devices") ? h5::read_attr_int32(f, "devices") : std::max(0, info.world_size - 1);
+  info.max_t = h5::has_attr(f, "max_t") ? h5::read_attr_int(f, "max_t") : 0;
   if (info.schema_version >= 2) {
     info.model_init = h5::read_attr_string(f, "model_init");
     info.model_path = h5::read_attr_string(f, "model_path");
@@ -138,11 +143,12 @@ void warn(const std::string& path, const std::string& table, const std::string& 
 }
 
 // Reads every row of `table` and decodes it with `columns`, skipping partial rows at its end
-// (see the header comment).
+// (see the header comment). Optional columns the file lacks read as their absent values.
 template <class Columns>
 auto read_table(hid_t f, const std::string& path, const char* table, const Columns& columns) {
   hsize_t n = 0;
-  const std::vector<char> bytes = h5::read_rows(f, table, columns.type, &n);
+  std::vector<size_t> absent;
+  const std::vector<char> bytes = h5::read_rows(f, table, columns.type, &n, &absent);
   const auto row = [&](hsize_t i) { return Row(columns.type, bytes.data() + i * columns.type.row_bytes()); };
   hsize_t complete = n;
   while (complete > 0 && row(complete - 1).all_zero()) --complete;
@@ -156,7 +162,9 @@ auto read_table(hid_t f, const std::string& path, const char* table, const Colum
   out.reserve(complete);
   for (hsize_t i = 0; i < complete; ++i) {
     try {
-      out.push_back(columns.decode(row(i)));
+      Row r = row(i);
+      for (const size_t c : absent) r.set_absent(c);
+      out.push_back(columns.decode(r));
     } catch (const std::runtime_error& e) {  // ConfigError or InfraError from a value's parser
       if (i + 1 < complete || complete < n)
         throw h5::BadFileError(std::string("table ") + table + ": row " + std::to_string(i) +
@@ -182,15 +190,40 @@ Space read_space(hid_t f, const std::string& path) {
   }
 }
 
-std::vector<TrialRecord> read_trials(hid_t f, const std::string& path, const Space& space) {
-  std::vector<size_t> widths;
-  for (const auto& d : space.domains()) {
-    const h5::MemberInfo m = h5::member_info(f, h5::kTrialsTable, d.name);
-    if (m.type_class == H5T_NO_CLASS)
-      throw ConfigError(path, "/trials has no column for hyperparameter '" + d.name + "' of /space", kFix);
-    widths.push_back(m.type_class == H5T_STRING ? m.bytes + 1 : 0);
+// How the file stores hyperparameter `column` of `table`: its kind (the file's own: integers
+// are float64 in files of schema < 3) and string width, or nullopt when it has no such column.
+std::optional<h5::HParamColumnSpec> stored_hparam_column(hid_t f, const char* table, const std::string& column) {
+  const h5::MemberInfo m = h5::member_info(f, table, column);
+  h5::HParamColumnSpec spec;
+  switch (m.type_class) {
+    case H5T_NO_CLASS: return std::nullopt;
+    // One byte more than the file's width, so a full-width string keeps its NUL in memory.
+    case H5T_STRING: spec.kind = h5::ColumnKind::String; spec.bytes = m.bytes + 1; break;
+    case H5T_INTEGER: spec.kind = h5::ColumnKind::Int64; break;
+    default: spec.kind = h5::ColumnKind::Float64; break;  // read_rows refuses what is not a float
   }
-  return read_table(f, path, h5::kTrialsTable, h5::TrialColumns(space, widths));
+  return spec;
+}
+
+std::vector<TrialRecord> read_trials(hid_t f, const std::string& path, const Space& space) {
+  std::vector<h5::HParamColumnSpec> specs;
+  for (const auto& d : space.domains()) {
+    const auto spec = stored_hparam_column(f, h5::kTrialsTable, d.name);
+    if (!spec) throw ConfigError(path, "/trials has no column for hyperparameter '" + d.name + "' of /space", kFix);
+    specs.push_back(*spec);
+  }
+  return read_table(f, path, h5::kTrialsTable, h5::TrialColumns(space, specs));
+}
+
+// /pbt_transfers' old.<name> and new.<name> are schema 3: a file without them reads with
+// old_values and new_values empty.
+std::vector<TransferRecord> read_transfers(hid_t f, const std::string& path, const Space& space) {
+  std::vector<std::optional<h5::HParamColumnSpec>> old_specs, new_specs;
+  for (const auto& d : space.domains()) {
+    old_specs.push_back(stored_hparam_column(f, h5::kTransfersTable, "old." + d.name));
+    new_specs.push_back(stored_hparam_column(f, h5::kTransfersTable, "new." + d.name));
+  }
+  return read_table(f, path, h5::kTransfersTable, h5::TransferColumns(space, old_specs, new_specs));
 }
 
 ExperimentData read_file(hid_t f, const std::string& path) {
@@ -204,10 +237,14 @@ ExperimentData read_file(hid_t f, const std::string& path) {
   data.trials = read_trials(f, path, data.info.space);
   data.metrics = read_table(f, path, h5::kMetricsTable, h5::MetricColumns());
   data.decisions = read_table(f, path, h5::kDecisionsTable, h5::DecisionColumns());
-  data.transfers = read_table(f, path, h5::kTransfersTable, h5::TransferColumns());
+  data.transfers = read_transfers(f, path, data.info.space);
   data.groups = read_table(f, path, h5::kGroupsTable, h5::GroupColumns());
   const auto summary = read_table(f, path, h5::kSummaryTable, h5::SummaryColumns());
   if (!summary.empty()) data.summary = summary.front();
+  // Schema 3; files of older versions have no test-split evaluation.
+  if (h5::has_dataset(f, h5::kFinalTable)) data.finals = read_table(f, path, h5::kFinalTable, h5::FinalColumns());
+  if (h5::has_dataset(f, h5::kFinalDocumentsTable))
+    data.final_documents = read_table(f, path, h5::kFinalDocumentsTable, h5::FinalDocumentColumns());
   return data;
 }
 
@@ -221,6 +258,7 @@ ExperimentData read_hdf5_experiment(const std::string& path) {
     H5Handle file = open_for_reading(path);
     ExperimentData data = read_file(file.id(), path);
     file.close();
+    data.path = path;
     return data;
   } catch (const h5::BadFileError& e) {
     throw ConfigError(path, printable(e.what()), kDamagedFix);

@@ -21,8 +21,15 @@ bool has_text_values(const Domain& d) {
   return std::any_of(d.values.begin(), d.values.end(), [](const ParamValue& v) { return v.is_string(); });
 }
 
-// A stored float64 back to the value the trial had: ints for int domains, and for numeric
-// choices the listed value itself (so 16 stays an int 16 and 0.5 a double).
+bool has_only_int_values(const Domain& d) {
+  if (d.kind == DomainKind::Int) return true;
+  return d.is_categorical() && !d.values.empty() &&
+         std::all_of(d.values.begin(), d.values.end(), [](const ParamValue& v) { return v.is_int(); });
+}
+
+// A stored number back to the value the trial had: ints for int domains, and for numeric
+// choices the listed value itself (so 16 stays an int 16 and 0.5 a double, also from the
+// float64 columns of files of schema < 3).
 ParamValue numeric_value(const Domain& d, double x) {
   if (d.kind == DomainKind::Int) return static_cast<int64_t>(std::llround(x));
   if (d.is_categorical())
@@ -31,11 +38,21 @@ ParamValue numeric_value(const Domain& d, double x) {
   return x;
 }
 
+ParamValue int_value(const Domain& d, int64_t x) {
+  if (d.is_categorical())
+    for (const auto& v : d.values)
+      if (v.is_int() && v.as_int() == x) return v;
+  return x;
+}
+
 ParamValue text_value(const Domain& d, const std::string& s) {
   for (const auto& v : d.values)
     if (v.to_string() == s) return v;
   return ParamValue(s);
 }
+
+// "early_stopped", the longest status, must fit the status column with its NUL.
+static_assert(sizeof("early_stopped") <= kH5KindBytes, "the status column is too narrow");
 
 }  // namespace
 
@@ -69,49 +86,140 @@ Row SpaceColumns::encode(const Domain& d) const {
 
 Domain SpaceColumns::decode(const Row& r) const { return Space::parse_domain(r.string(name), r.string(spec)); }
 
+// ---- hyperparameter columns ----
+
+std::vector<HParamColumnSpec> hparam_columns_for(const Space& space) {
+  std::vector<HParamColumnSpec> specs;
+  for (const auto& d : space.domains()) {
+    HParamColumnSpec c;
+    if (d.is_categorical() && has_text_values(d)) {
+      c.kind = ColumnKind::String;
+      c.bytes = kH5HParamTextBytes;
+      for (const auto& v : d.values) c.bytes = std::max(c.bytes, v.to_string().size() + 1);
+    } else if (has_only_int_values(d)) {
+      c.kind = ColumnKind::Int64;
+    }
+    specs.push_back(c);
+  }
+  return specs;
+}
+
+HParamColumns::HParamColumns(RowType& type, const Space& space, const std::string& prefix,
+                             const std::vector<std::optional<HParamColumnSpec>>& specs)
+    : space_(space) {
+  MPITUNE_CHECK(specs.size() == space.size(), "one column spec per hyperparameter");
+  for (size_t i = 0; i < space.size(); ++i) {
+    const std::string name = prefix + space.domains()[i].name;
+    const auto& spec = specs[i];
+    kinds_.push_back(spec ? spec->kind : ColumnKind::Float64);
+    if (!spec) {
+      cols_.emplace_back();
+      continue;
+    }
+    switch (spec->kind) {
+      case ColumnKind::String: cols_.emplace_back(type.add_string(name, spec->bytes)); break;
+      case ColumnKind::Int64: cols_.emplace_back(type.add_int64(name)); break;
+      case ColumnKind::Float64: cols_.emplace_back(type.add_float64(name)); break;
+      case ColumnKind::Int32: MPITUNE_CHECK(false, "no int32 hyperparameter columns");
+    }
+  }
+}
+
+void HParamColumns::encode(const HParams& hp, Row& r, const std::string& what) const {
+  for (const auto& [n, v] : hp.entries())
+    if (!space_.find(n))
+      throw InfraError(what + " has hyperparameter '" + n + "' that is not in the search space");
+  for (size_t i = 0; i < space_.size(); ++i) {
+    if (!cols_[i]) continue;
+    const size_t col = *cols_[i];
+    const Domain& d = space_.domains()[i];
+    const ParamValue* v = hp.find(d.name);
+    if (kinds_[i] == ColumnKind::String) {
+      r.set_string(col, v ? v->to_string() : "");
+      continue;
+    }
+    if (v && v->is_string())
+      throw InfraError(what + ": hyperparameter " + d.name + " = '" + v->as_string() + "' is text but its domain " +
+                       d.describe() + " is numeric");
+    if (kinds_[i] == ColumnKind::Float64) {
+      r.set_float64(col, v ? v->as_double() : kNaN);
+      continue;
+    }
+    int64_t x = kUnsetInt64;
+    if (v && v->is_int()) {
+      x = v->as_int();
+    } else if (v) {  // a double where the domain has integers only: exact ones are fine
+      const double f = v->as_double();
+      if (!(std::floor(f) == f && std::fabs(f) < 9.2e18))
+        throw InfraError(what + ": hyperparameter " + d.name + " = " + v->to_string() + " is not an integer but its domain " +
+                         d.describe() + " has integers only");
+      x = static_cast<int64_t>(f);
+    }
+    r.set_int64(col, x);
+  }
+}
+
+HParams HParamColumns::decode(const Row& r) const {
+  HParams hp;
+  for (size_t i = 0; i < space_.size(); ++i) {
+    if (!cols_[i]) continue;
+    const size_t col = *cols_[i];
+    const Domain& d = space_.domains()[i];
+    switch (kinds_[i]) {
+      case ColumnKind::String: {
+        const std::string s = r.string(col);
+        if (!s.empty()) hp.set(d.name, text_value(d, s));
+        break;
+      }
+      case ColumnKind::Int64: {
+        const int64_t x = r.int64(col);
+        if (x != kUnsetInt64) hp.set(d.name, int_value(d, x));
+        break;
+      }
+      case ColumnKind::Float64: {
+        const double x = r.float64(col);
+        if (!std::isnan(x)) hp.set(d.name, numeric_value(d, x));
+        break;
+      }
+      case ColumnKind::Int32: break;
+    }
+  }
+  return hp;
+}
+
 // ---- /trials ----
 
-TrialColumns::TrialColumns(const Space& space, const std::vector<size_t>& text_bytes) : space_(space) {
-  MPITUNE_CHECK(text_bytes.size() == space.size(), "one column width per hyperparameter");
+namespace {
+std::vector<std::optional<HParamColumnSpec>> all_present(const std::vector<HParamColumnSpec>& specs) {
+  return {specs.begin(), specs.end()};
+}
+}  // namespace
+
+TrialColumns::TrialColumns(const Space& space, const std::vector<HParamColumnSpec>& hparams) {
   id = type.add_int64("id");
   parent = type.add_int64("parent");
   group = type.add_int32("group");
   status = type.add_string("status", kH5KindBytes);
-  for (size_t i = 0; i < space.size(); ++i) {
-    const std::string& n = space.domains()[i].name;
-    hparam_text_.push_back(text_bytes[i] > 0);
-    hparam_cols_.push_back(text_bytes[i] > 0 ? type.add_string(n, text_bytes[i]) : type.add_float64(n));
-  }
+  hparams_ = HParamColumns(type, space, "", all_present(hparams));
   start_time = type.add_float64("start_time");
   end_time = type.add_float64("end_time");
   last_step = type.add_int64("last_step");
   best_metric = type.add_float64("best_metric");
   last_metric = type.add_float64("last_metric");
+  metric_step = type.add_int64("metric_step");
   device_seconds = type.add_float64("device_seconds");
   reason = type.add_string("reason", kH5ReasonBytes);
   params_total = type.add_int64("params_total");
   params_trainable = type.add_int64("params_trainable");
   type.set_optional(params_total);  // schema 2: version 1 files have neither column
   type.set_optional(params_trainable);
-}
-
-std::vector<size_t> TrialColumns::text_bytes_for(const Space& space) {
-  std::vector<size_t> widths;
-  for (const auto& d : space.domains()) {
-    size_t w = 0;
-    if (d.is_categorical() && has_text_values(d)) {
-      w = kH5HParamTextBytes;
-      for (const auto& v : d.values) w = std::max(w, v.to_string().size() + 1);
-    }
-    widths.push_back(w);
-  }
-  return widths;
+  type.set_optional_int64(metric_step, -1);  // schema 3
 }
 
 void TrialColumns::check_names(const Space& space) {
   static const char* const fixed[] = {"id", "parent", "group", "status", "start_time", "end_time",
-                                      "last_step", "best_metric", "last_metric", "device_seconds",
-                                      "reason", "params_total", "params_trainable"};
+                                      "last_step", "best_metric", "last_metric", "metric_step",
+                                      "device_seconds", "reason", "params_total", "params_trainable"};
   for (const auto& d : space.domains())
     for (const char* f : fixed)
       if (d.name == f)
@@ -120,32 +228,18 @@ void TrialColumns::check_names(const Space& space) {
 }
 
 Row TrialColumns::encode(const TrialRecord& t) const {
-  for (const auto& [n, v] : t.hparams.entries())
-    if (!space_.find(n))
-      throw InfraError("trial " + std::to_string(t.id) + " has hyperparameter '" + n +
-                       "' that is not in the search space");
   Row r(type);
   r.set_int64(id, t.id);
   r.set_int64(parent, t.parent);
   r.set_int32(group, t.group);
   r.set_string(status, trial_status_name(t.status));
-  for (size_t i = 0; i < space_.size(); ++i) {
-    const Domain& d = space_.domains()[i];
-    const ParamValue* v = t.hparams.find(d.name);
-    if (hparam_text_[i]) {
-      r.set_string(hparam_cols_[i], v ? v->to_string() : "");
-    } else {
-      if (v && v->is_string())
-        throw InfraError("trial " + std::to_string(t.id) + ": hyperparameter " + d.name + " = '" +
-                         v->as_string() + "' is text but its domain " + d.describe() + " is numeric");
-      r.set_float64(hparam_cols_[i], v ? v->as_double() : kNaN);
-    }
-  }
+  hparams_.encode(t.hparams, r, "trial " + std::to_string(t.id));
   r.set_float64(start_time, t.start_time);
   r.set_float64(end_time, t.end_time);
   r.set_int64(last_step, t.last_step);
   r.set_float64(best_metric, t.best_metric);
   r.set_float64(last_metric, t.last_metric);
+  r.set_int64(metric_step, t.metric_step);
   r.set_float64(device_seconds, t.device_seconds);
   r.set_string(reason, t.reason);
   r.set_int64(params_total, t.params_total);
@@ -159,21 +253,13 @@ TrialRecord TrialColumns::decode(const Row& r) const {
   t.parent = r.int64(parent);
   t.group = r.int32(group);
   t.status = parse_trial_status(r.string(status));
-  for (size_t i = 0; i < space_.size(); ++i) {
-    const Domain& d = space_.domains()[i];
-    if (hparam_text_[i]) {
-      const std::string s = r.string(hparam_cols_[i]);
-      if (!s.empty()) t.hparams.set(d.name, text_value(d, s));
-    } else {
-      const double x = r.float64(hparam_cols_[i]);
-      if (!std::isnan(x)) t.hparams.set(d.name, numeric_value(d, x));
-    }
-  }
+  t.hparams = hparams_.decode(r);
   t.start_time = r.float64(start_time);
   t.end_time = r.float64(end_time);
   t.last_step = r.int64(last_step);
   t.best_metric = r.float64(best_metric);
   t.last_metric = r.float64(last_metric);
+  t.metric_step = r.int64(metric_step);
   t.device_seconds = r.float64(device_seconds);
   t.reason = r.string(reason);
   t.params_total = r.int64(params_total);
@@ -189,10 +275,12 @@ MetricColumns::MetricColumns() {
   time = type.add_float64("time");
   train_loss = type.add_float64("train_loss");
   eval_loss = type.add_float64("eval_loss");
+  retention_loss = type.add_float64("retention_loss");
   lr = type.add_float64("lr");
   tokens = type.add_int64("tokens");
   throughput = type.add_float64("throughput");
   loss_scale = type.add_float64("loss_scale");
+  type.set_optional_float64(retention_loss, kNaN);  // schema 3
 }
 
 Row MetricColumns::encode(const MetricRecord& m) const {
@@ -202,6 +290,7 @@ Row MetricColumns::encode(const MetricRecord& m) const {
   r.set_float64(time, m.time);
   r.set_float64(train_loss, m.train_loss);
   r.set_float64(eval_loss, m.eval_loss);
+  r.set_float64(retention_loss, m.retention_loss);
   r.set_float64(lr, m.lr);
   r.set_int64(tokens, m.tokens);
   r.set_float64(throughput, m.throughput);
@@ -216,6 +305,7 @@ MetricRecord MetricColumns::decode(const Row& r) const {
   m.time = r.float64(time);
   m.train_loss = r.float64(train_loss);
   m.eval_loss = r.float64(eval_loss);
+  m.retention_loss = r.float64(retention_loss);
   m.lr = r.float64(lr);
   m.tokens = r.int64(tokens);
   m.throughput = r.float64(throughput);
@@ -264,7 +354,11 @@ DecisionRecord DecisionColumns::decode(const Row& r) const {
 
 // ---- /pbt_transfers ----
 
-TransferColumns::TransferColumns() {
+TransferColumns::TransferColumns(const Space& space)
+    : TransferColumns(space, all_present(hparam_columns_for(space)), all_present(hparam_columns_for(space))) {}
+
+TransferColumns::TransferColumns(const Space& space, const std::vector<std::optional<HParamColumnSpec>>& old_specs,
+                                 const std::vector<std::optional<HParamColumnSpec>>& new_specs) {
   time = type.add_float64("time");
   source_trial = type.add_int64("source_trial");
   source_group = type.add_int32("source_group");
@@ -277,6 +371,8 @@ TransferColumns::TransferColumns() {
   new_hparams = type.add_string("new_hparams", kH5ReasonBytes);
   payload = type.add_string("payload", kH5KindBytes);
   type.set_optional(payload);  // schema 2
+  old_values_ = HParamColumns(type, space, "old.", old_specs);  // schema 3
+  new_values_ = HParamColumns(type, space, "new.", new_specs);
 }
 
 Row TransferColumns::encode(const TransferRecord& t) const {
@@ -292,6 +388,10 @@ Row TransferColumns::encode(const TransferRecord& t) const {
   r.set_string(old_hparams, t.old_hparams);
   r.set_string(new_hparams, t.new_hparams);
   r.set_string(payload, t.payload);
+  const std::string what = "the transfer from trial " + std::to_string(t.source_trial) + " to trial " +
+                           std::to_string(t.target_trial);
+  old_values_.encode(t.old_values, r, what + " (old values)");
+  new_values_.encode(t.new_values, r, what + " (new values)");
   return r;
 }
 
@@ -308,6 +408,8 @@ TransferRecord TransferColumns::decode(const Row& r) const {
   t.old_hparams = r.string(old_hparams);
   t.new_hparams = r.string(new_hparams);
   t.payload = r.string(payload);
+  t.old_values = old_values_.decode(r);
+  t.new_values = new_values_.decode(r);
   return t;
 }
 
@@ -348,6 +450,12 @@ SummaryColumns::SummaryColumns() {
   trials = type.add_int64("trials");
   best_trial = type.add_int64("best_trial");
   best_metric = type.add_float64("best_metric");
+  best_budget = type.add_int64("best_budget");
+  best_any_trial = type.add_int64("best_any_trial");
+  best_any_metric = type.add_float64("best_any_metric");
+  type.set_optional_int64(best_budget, 0);  // schema 3
+  type.set_optional_int64(best_any_trial, -1);
+  type.set_optional_float64(best_any_metric, kNaN);
 }
 
 Row SummaryColumns::encode(const SummaryRecord& s) const {
@@ -359,6 +467,9 @@ Row SummaryColumns::encode(const SummaryRecord& s) const {
   r.set_int64(trials, s.trials);
   r.set_int64(best_trial, s.best_trial);
   r.set_float64(best_metric, s.best_metric);
+  r.set_int64(best_budget, s.best_budget);
+  r.set_int64(best_any_trial, s.best_any_trial);
+  r.set_float64(best_any_metric, s.best_any_metric);
   return r;
 }
 
@@ -371,7 +482,91 @@ SummaryRecord SummaryColumns::decode(const Row& r) const {
   s.trials = r.int64(trials);
   s.best_trial = r.int64(best_trial);
   s.best_metric = r.float64(best_metric);
+  s.best_budget = r.int64(best_budget);
+  s.best_any_trial = r.int64(best_any_trial);
+  s.best_any_metric = r.float64(best_any_metric);
   return s;
+}
+
+// ---- /final ----
+
+FinalColumns::FinalColumns() {
+  label = type.add_string("label", kH5NameBytes);
+  trial = type.add_int64("trial");
+  step = type.add_int64("step");
+  hparams = type.add_string("hparams", kH5ReasonBytes);
+  eval_loss = type.add_float64("eval_loss");
+  test_loss = type.add_float64("test_loss");
+  test_ci_low = type.add_float64("test_ci_low");
+  test_ci_high = type.add_float64("test_ci_high");
+  test_documents = type.add_int64("test_documents");
+  test_tokens = type.add_int64("test_tokens");
+  bootstrap = type.add_int32("bootstrap");
+  retention_loss = type.add_float64("retention_loss");
+  seconds = type.add_float64("seconds");
+}
+
+Row FinalColumns::encode(const FinalRecord& f) const {
+  Row r(type);
+  r.set_string(label, f.label);
+  r.set_int64(trial, f.trial);
+  r.set_int64(step, f.step);
+  r.set_string(hparams, f.hparams);
+  r.set_float64(eval_loss, f.eval_loss);
+  r.set_float64(test_loss, f.test_loss);
+  r.set_float64(test_ci_low, f.test_ci_low);
+  r.set_float64(test_ci_high, f.test_ci_high);
+  r.set_int64(test_documents, f.test_documents);
+  r.set_int64(test_tokens, f.test_tokens);
+  r.set_int32(bootstrap, f.bootstrap);
+  r.set_float64(retention_loss, f.retention_loss);
+  r.set_float64(seconds, f.seconds);
+  return r;
+}
+
+FinalRecord FinalColumns::decode(const Row& r) const {
+  FinalRecord f;
+  f.label = r.string(label);
+  f.trial = r.int64(trial);
+  f.step = r.int64(step);
+  f.hparams = r.string(hparams);
+  f.eval_loss = r.float64(eval_loss);
+  f.test_loss = r.float64(test_loss);
+  f.test_ci_low = r.float64(test_ci_low);
+  f.test_ci_high = r.float64(test_ci_high);
+  f.test_documents = r.int64(test_documents);
+  f.test_tokens = r.int64(test_tokens);
+  f.bootstrap = r.int32(bootstrap);
+  f.retention_loss = r.float64(retention_loss);
+  f.seconds = r.float64(seconds);
+  return f;
+}
+
+// ---- /final_documents ----
+
+FinalDocumentColumns::FinalDocumentColumns() {
+  label = type.add_string("label", kH5NameBytes);
+  document = type.add_int64("document");
+  loss_sum = type.add_float64("loss_sum");
+  tokens = type.add_int64("tokens");
+}
+
+Row FinalDocumentColumns::encode(const FinalDocumentRecord& d) const {
+  Row r(type);
+  r.set_string(label, d.label);
+  r.set_int64(document, d.document);
+  r.set_float64(loss_sum, d.loss_sum);
+  r.set_int64(tokens, d.tokens);
+  return r;
+}
+
+FinalDocumentRecord FinalDocumentColumns::decode(const Row& r) const {
+  FinalDocumentRecord d;
+  d.label = r.string(label);
+  d.document = r.int64(document);
+  d.loss_sum = r.float64(loss_sum);
+  d.tokens = r.int64(tokens);
+  return d;
 }
 
 }  // namespace mpitune::h5

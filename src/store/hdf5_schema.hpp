@@ -5,6 +5,10 @@
 // itself is documented in include/mpitune/store/hdf5_store.hpp.
 #pragma once
 
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "h5_table.hpp"
@@ -19,6 +23,8 @@ constexpr const char* kDecisionsTable = "/decisions";
 constexpr const char* kTransfersTable = "/pbt_transfers";
 constexpr const char* kGroupsTable = "/groups";
 constexpr const char* kSummaryTable = "/summary";
+constexpr const char* kFinalTable = "/final";
+constexpr const char* kFinalDocumentsTable = "/final_documents";
 
 struct SpaceColumns {
   // text_bytes: width of the choices and spec columns (wide enough for every domain).
@@ -32,13 +38,42 @@ struct SpaceColumns {
   size_t name, kind, low, high, choices, spec;
 };
 
+// How one hyperparameter is stored: int64 for domains whose every value is an integer (int
+// ranges, choice/grid of integers), a fixed-length string for choice/grid with text, float64
+// otherwise. Files of schema < 3 hold integers as float64; the reader takes the file's kind.
+struct HParamColumnSpec {
+  ColumnKind kind = ColumnKind::Float64;
+  size_t bytes = 0;  // strings: width including the NUL
+};
+// The kinds the writer uses, one per domain of `space`, in space order.
+std::vector<HParamColumnSpec> hparam_columns_for(const Space& space);
+
+// The value of an int64 hyperparameter column whose trial has none (a pending trial).
+constexpr int64_t kUnsetInt64 = std::numeric_limits<int64_t>::min();
+
+// One column per hyperparameter, named prefix + name, inside a larger row type: /trials has
+// them unprefixed, /pbt_transfers twice, as "old.<name>" and "new.<name>".
+class HParamColumns {
+ public:
+  HParamColumns() = default;
+  // specs[i]: the column of domain i; nullopt: the table has none (an older file), and decode()
+  // leaves that hyperparameter unset.
+  HParamColumns(RowType& type, const Space& space, const std::string& prefix,
+                const std::vector<std::optional<HParamColumnSpec>>& specs);
+
+  // `what` names the record in errors ("trial 3"). Unset values are NaN, "" or kUnsetInt64.
+  void encode(const HParams& hp, Row& r, const std::string& what) const;
+  HParams decode(const Row& r) const;
+
+ private:
+  Space space_;
+  std::vector<std::optional<size_t>> cols_;  // per domain: its column index in the row type
+  std::vector<ColumnKind> kinds_;            // per domain: that column's kind
+};
+
 // /trials: the fixed columns plus one per hyperparameter of the space.
 struct TrialColumns {
-  // text_bytes[i]: width of the column of space domain i when it holds text, 0 when float64.
-  TrialColumns(const Space& space, const std::vector<size_t>& text_bytes);
-  // The widths the writer uses: float64 for numeric domains and numeric choices, text wide
-  // enough for the longest choice otherwise.
-  static std::vector<size_t> text_bytes_for(const Space& space);
+  TrialColumns(const Space& space, const std::vector<HParamColumnSpec>& hparams);
   // Throws ConfigError("space.<name>") when a hyperparameter is named like a fixed column.
   static void check_names(const Space& space);
 
@@ -47,12 +82,10 @@ struct TrialColumns {
 
   RowType type;
   size_t id, parent, group, status, start_time, end_time, last_step, best_metric, last_metric,
-      device_seconds, reason, params_total, params_trainable;
+      metric_step, device_seconds, reason, params_total, params_trainable;
 
  private:
-  Space space_;
-  std::vector<size_t> hparam_cols_;
-  std::vector<bool> hparam_text_;
+  HParamColumns hparams_;
 };
 
 struct MetricColumns {
@@ -61,7 +94,7 @@ struct MetricColumns {
   MetricRecord decode(const Row& r) const;
 
   RowType type;
-  size_t trial, step, time, train_loss, eval_loss, lr, tokens, throughput, loss_scale;
+  size_t trial, step, time, train_loss, eval_loss, retention_loss, lr, tokens, throughput, loss_scale;
 };
 
 struct DecisionColumns {
@@ -73,14 +106,22 @@ struct DecisionColumns {
   size_t time, trial, step, bracket, rung, budget, action, reason;
 };
 
+// /pbt_transfers: the fixed columns, then old.<name> and new.<name> per hyperparameter.
 struct TransferColumns {
-  TransferColumns();
+  // old_values/new_values: one entry per domain of `space` (nullopt: the file has no such column).
+  TransferColumns(const Space& space, const std::vector<std::optional<HParamColumnSpec>>& old_values,
+                  const std::vector<std::optional<HParamColumnSpec>>& new_values);
+  // The columns the writer makes.
+  explicit TransferColumns(const Space& space);
   Row encode(const TransferRecord& t) const;
   TransferRecord decode(const Row& r) const;
 
   RowType type;
   size_t time, source_trial, source_group, target_trial, target_group, step, bytes, seconds,
       old_hparams, new_hparams, payload;
+
+ private:
+  HParamColumns old_values_, new_values_;
 };
 
 struct GroupColumns {
@@ -98,7 +139,27 @@ struct SummaryColumns {
   SummaryRecord decode(const Row& r) const;
 
   RowType type;
-  size_t status, end_time, elapsed_s, device_seconds, trials, best_trial, best_metric;
+  size_t status, end_time, elapsed_s, device_seconds, trials, best_trial, best_metric, best_budget,
+      best_any_trial, best_any_metric;
+};
+
+struct FinalColumns {
+  FinalColumns();
+  Row encode(const FinalRecord& f) const;
+  FinalRecord decode(const Row& r) const;
+
+  RowType type;
+  size_t label, trial, step, hparams, eval_loss, test_loss, test_ci_low, test_ci_high, test_documents,
+      test_tokens, bootstrap, retention_loss, seconds;
+};
+
+struct FinalDocumentColumns {
+  FinalDocumentColumns();
+  Row encode(const FinalDocumentRecord& d) const;
+  FinalDocumentRecord decode(const Row& r) const;
+
+  RowType type;
+  size_t label, document, loss_sum, tokens;
 };
 
 }  // namespace mpitune::h5

@@ -39,6 +39,7 @@ class Hdf5Store final : public ResultStore {
   void append_decision(const DecisionRecord& d) override;
   void append_transfer(const TransferRecord& t) override;
   void set_summary(const SummaryRecord& s) override;
+  void append_final(const FinalRecord& f, const std::vector<FinalDocumentRecord>& documents) override;
   void flush() override;
   void close() override;
 
@@ -64,11 +65,14 @@ class Hdf5Store final : public ResultStore {
   std::optional<h5::TrialColumns> trial_columns_;
   h5::MetricColumns metric_columns_;
   h5::DecisionColumns decision_columns_;
-  h5::TransferColumns transfer_columns_;
+  std::optional<h5::TransferColumns> transfer_columns_;
   h5::GroupColumns group_columns_;
   h5::SummaryColumns summary_columns_;
+  h5::FinalColumns final_columns_;
+  h5::FinalDocumentColumns final_document_columns_;
 
-  std::unique_ptr<Table> space_, trials_, metrics_, decisions_, transfers_, groups_, summary_;
+  std::unique_ptr<Table> space_, trials_, metrics_, decisions_, transfers_, groups_, summary_, finals_,
+      final_documents_;
   std::unordered_map<TrialId, hsize_t> trial_rows_;  // trial id -> its row in /trials
   std::chrono::steady_clock::time_point last_flush_;
 };
@@ -135,7 +139,9 @@ void Hdf5Store::write_root_attributes(const ExperimentInfo& info) {
   h5::write_attr_int32(root, "world_size", info.world_size);
   h5::write_attr_int32(root, "group_size", info.group_size);
   h5::write_attr_int32(root, "num_groups", info.num_groups);
+  h5::write_attr_int32(root, "devices", info.devices);
   h5::write_attr_string(root, "device_kind", info.device_kind);
+  h5::write_attr_int64(root, "max_t", info.max_t);
   h5::write_attr_float64(root, "start_time", info.start_time);
   h5::write_attr_string(root, "model_init", info.model_init);
   h5::write_attr_string(root, "model_path", info.model_path);
@@ -154,14 +160,18 @@ void Hdf5Store::begin(const ExperimentInfo& info, const std::vector<GroupRecord>
     write_root_attributes(info);
     const hid_t f = file_.id();
     const h5::SpaceColumns space_columns(h5::SpaceColumns::text_bytes_for(info.space));
-    trial_columns_.emplace(info.space, h5::TrialColumns::text_bytes_for(info.space));
+    trial_columns_.emplace(info.space, h5::hparam_columns_for(info.space));
+    transfer_columns_.emplace(info.space);
     space_ = std::make_unique<Table>(f, h5::kSpaceTable, space_columns.type);
     trials_ = std::make_unique<Table>(f, h5::kTrialsTable, trial_columns_->type);
     metrics_ = std::make_unique<Table>(f, h5::kMetricsTable, metric_columns_.type);
     decisions_ = std::make_unique<Table>(f, h5::kDecisionsTable, decision_columns_.type);
-    transfers_ = std::make_unique<Table>(f, h5::kTransfersTable, transfer_columns_.type);
+    transfers_ = std::make_unique<Table>(f, h5::kTransfersTable, transfer_columns_->type);
     groups_ = std::make_unique<Table>(f, h5::kGroupsTable, group_columns_.type);
     summary_ = std::make_unique<Table>(f, h5::kSummaryTable, summary_columns_.type);
+    // Empty until the search has ended, but created now: SWMR allows no new datasets later.
+    finals_ = std::make_unique<Table>(f, h5::kFinalTable, final_columns_.type);
+    final_documents_ = std::make_unique<Table>(f, h5::kFinalDocumentsTable, final_document_columns_.type);
 
     for (const auto& d : info.space.domains()) space_->append(space_columns.encode(d));
     for (const auto& g : groups) groups_->append(group_columns_.encode(g));
@@ -185,7 +195,8 @@ void Hdf5Store::after_row_written(bool decision) {
 
 std::vector<Table*> Hdf5Store::tables() const {
   std::vector<Table*> out;
-  for (const auto* table : {&space_, &trials_, &metrics_, &decisions_, &transfers_, &groups_, &summary_})
+  for (const auto* table :
+       {&space_, &trials_, &metrics_, &decisions_, &transfers_, &groups_, &summary_, &finals_, &final_documents_})
     if (*table) out.push_back(table->get());
   return out;
 }
@@ -250,7 +261,7 @@ void Hdf5Store::append_decision(const DecisionRecord& d) {
 void Hdf5Store::append_transfer(const TransferRecord& t) {
   guarded([&] {
     require_open("append_transfer()");
-    transfers_->append(transfer_columns_.encode(t));
+    transfers_->append(transfer_columns_->encode(t));
     after_row_written(/*decision=*/true);
   });
 }
@@ -260,6 +271,29 @@ void Hdf5Store::set_summary(const SummaryRecord& s) {
     require_open("set_summary()");
     summary_->write_at(0, summary_columns_.encode(s));
     after_row_written(/*decision=*/false);
+  });
+}
+
+void Hdf5Store::append_final(const FinalRecord& f, const std::vector<FinalDocumentRecord>& documents) {
+  guarded([&] {
+    require_open("append_final()");
+    // The label ties the documents to their /final row: it must be there and stored whole.
+    if (f.label.empty() || f.label.size() >= kH5NameBytes)
+      throw InfraError("append_final(): the label '" + f.label + "' must have 1 to " +
+                       std::to_string(kH5NameBytes - 1) + " bytes");
+    // Encode every row before writing any, so a bad document leaves both tables as they were.
+    std::vector<h5::Row> rows;
+    rows.reserve(documents.size());
+    for (FinalDocumentRecord d : documents) {
+      if (d.label.empty()) d.label = f.label;  // a document belongs to its /final row
+      if (d.label != f.label)
+        throw InfraError("append_final(): document " + std::to_string(d.document) + " has the label '" + d.label +
+                         "', its /final row '" + f.label + "'");
+      rows.push_back(final_document_columns_.encode(d));
+    }
+    finals_->append(final_columns_.encode(f));
+    for (const auto& row : rows) final_documents_->append(row);
+    after_row_written(/*decision=*/true);  // written once, at the end: make it durable now
   });
 }
 

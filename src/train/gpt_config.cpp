@@ -5,6 +5,7 @@
 
 #include "mpitune/comm/mpi_collectives.hpp"
 #include "mpitune/core/error.hpp"
+#include "mpitune/data/documents.hpp"
 #include "mpitune/data/token_corpus.hpp"
 #include "mpitune/train/device.hpp"
 #include "mpitune/train/hf_names.hpp"
@@ -74,12 +75,33 @@ int64_t largest_seq_len(const ExperimentConfig& c) {
   return longest;
 }
 
+DataOptions retention_data_options(const ExperimentConfig& c) {
+  DataOptions d = c.data;
+  d.corpus = d.val_corpus = c.data.retention_corpus;
+  d.test_corpus.clear();
+  d.test_fraction = 0;
+  d.exclude.clear();
+  return d;
+}
+
 void validate_gpt_config(const ExperimentConfig& c, bool progress) {
   if (c.experiment.trainable != "gpt") return;
   check_device(c);
   const ModelSource src = ModelSource::open(c);
   check_models(c, src);
   prepare_token_corpus(c.data, *src.tokenizer, token_cache_dir(c), largest_seq_len(c) + 1, progress);
+  if (!c.data.retention_corpus.empty()) {
+    // Its own field in the errors (the token corpus would name data.corpus).
+    list_corpus_files(c.data.retention_corpus, c.data.extensions, "", "data.retention_corpus");
+    try {
+      prepare_token_corpus(retention_data_options(c), *src.tokenizer, token_cache_dir(c), largest_seq_len(c) + 1,
+                           progress);
+    } catch (const ConfigError& e) {
+      std::string problem = e.what();
+      if (problem.rfind(e.field() + ": ", 0) == 0) problem.erase(0, e.field().size() + 2);
+      throw ConfigError("data.retention_corpus", "'" + c.data.retention_corpus + "': " + problem);
+    }
+  }
 }
 
 }  // namespace mpitune

@@ -5,6 +5,8 @@
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 
+#include <algorithm>
+#include <limits>
 #include <new>
 #include <utility>
 
@@ -14,6 +16,8 @@
 #include "mpitune/data/token_corpus.hpp"
 #include "mpitune/train/checkpoint.hpp"
 #include "mpitune/train/dense_gpt.hpp"
+#include "mpitune/train/document_losses.hpp"
+#include "mpitune/train/gpt_config.hpp"
 #include "mpitune/train/device.hpp"
 #include "mpitune/train/loss_scaler.hpp"
 #include "mpitune/train/model_source.hpp"
@@ -74,6 +78,29 @@ class GptTrainable final : public Trainable {
   double evaluate() override {
     MPITUNE_CHECK(trial_, "evaluate without a started trial");
     return as_trial_error("evaluation", [&] { return run_eval(*trial_); });
+  }
+
+  double evaluate_retention() override {
+    MPITUNE_CHECK(trial_, "evaluate_retention without a started trial");
+    if (base_.data.retention_corpus.empty()) return std::numeric_limits<double>::quiet_NaN();
+    return as_trial_error("retention evaluation", [&] {
+      Trial& t = *trial_;
+      const TokenSplit& split = retention_corpus().validation();
+      if (t.retention_offsets.empty())
+        t.retention_offsets = spaced_windows(split, t.window, int64_t(base_.data.eval_batches) * base_.train.batch_size);
+      return split_loss(t, split, t.retention_offsets, "retention");
+    });
+  }
+
+  DocumentLosses evaluate_test_documents() override {
+    MPITUNE_CHECK(trial_, "evaluate_test_documents without a started trial");
+    return as_trial_error("test evaluation", [&] {
+      Trial& t = *trial_;
+      const TokenSplit& test = corpus().test();
+      if (test.documents == 0)
+        throw TrialError("the corpus has no test split (set data.test_fraction or data.test_corpus)");
+      return document_losses(*t.model, test, t.spec.seq_len, std::max<int64_t>(1, t.micro), group_.get());
+    });
   }
 
   void release() override { trial_.reset(); }
@@ -219,6 +246,7 @@ class GptTrainable final : public Trainable {
     int64_t step = 0;
     Rng data_rng;
     std::vector<int64_t> eval_offsets;
+    std::vector<int64_t> retention_offsets;
     std::unique_ptr<GptModel> model;
     std::unique_ptr<DynamicLossScaler> scaler;  // fp16 only
   };
@@ -275,6 +303,17 @@ class GptTrainable final : public Trainable {
       corpus_ = TokenCorpus::open(p.path);
     }
     return *corpus_;
+  }
+
+  // The retention corpus (data.retention_corpus), tokenized by rank 0 before the job like the
+  // corpus: every document of it is in its validation split.
+  const TokenCorpus& retention_corpus() {
+    if (!retention_) {
+      const PreparedCorpus p = prepare_token_corpus(retention_data_options(base_), *source_.tokenizer,
+                                                    token_cache_dir(base_), largest_seq_len(base_) + 1, false);
+      retention_ = TokenCorpus::open(p.path);
+    }
+    return *retention_;
   }
 
   // The trial's windows must fit the splits; its evaluation windows, the same for every trial.
@@ -335,19 +374,24 @@ class GptTrainable final : public Trainable {
 
   double run_eval(Trial& t) {
     check_windows(t);
-    const TokenSplit& val = corpus().validation();
+    return split_loss(t, corpus().validation(), t.eval_offsets, "validation");
+  }
+
+  // The mean loss over fixed windows of a split: data.eval_batches batches of the base
+  // batch_size, each rank its rows, in chunks no larger than the trial's micro-batch.
+  double split_loss(Trial& t, const TokenSplit& val, const std::vector<int64_t>& offsets, const char* what) {
     const int64_t batch_rows = base_.train.batch_size;
     const RowRange mine = rank_rows(batch_rows, group_rank(), group_size());
     const int64_t chunk = std::min(t.micro, mine.count());
     LossSum mine_sum;
     for (int64_t b = 0; b < base_.data.eval_batches; ++b) {
-      const LossSum l = windows_loss(*t.model, val, t.eval_offsets, b * batch_rows + mine.begin, b * batch_rows + mine.end,
+      const LossSum l = windows_loss(*t.model, val, offsets, b * batch_rows + mine.begin, b * batch_rows + mine.end,
                                      t.window, chunk);
       mine_sum.sum += l.sum;
       mine_sum.targets += l.targets;
     }
     const double total = group_sum(static_cast<double>(mine_sum.targets));
-    if (total == 0) throw TrialError("the validation windows hold no target whose loss counts");
+    if (total == 0) throw TrialError(std::string("the ") + what + " windows hold no target whose loss counts");
     return group_sum(mine_sum.sum) / total;
   }
 
@@ -356,6 +400,7 @@ class GptTrainable final : public Trainable {
   int cuda_device_;
   ModelSource source_;
   std::shared_ptr<const TokenCorpus> corpus_;
+  std::shared_ptr<const TokenCorpus> retention_;
   FrozenCache frozen_;
   std::unique_ptr<Trial> trial_;
 };

@@ -94,8 +94,10 @@ json scratch_config(const ModelSpec& s, int64_t bos, int64_t eos) {
   }
   j["vocab_size"] = s.vocab;
   j["tie_word_embeddings"] = s.tied;
-  if (bos >= 0) j["bos_token_id"] = bos;
-  if (eos >= 0) j["eos_token_id"] = eos;
+  // null, not absent, when the tokenizer has none: transformers' config classes would otherwise
+  // fill in their own defaults (Llama's bos 1 / eos 2, GPT-2's 50256), ids of some other token.
+  j["bos_token_id"] = bos >= 0 ? json(bos) : json(nullptr);
+  j["eos_token_id"] = eos >= 0 ? json(eos) : json(nullptr);
   return j;
 }
 

@@ -112,6 +112,34 @@ TEST(Experiment, InjectedFailuresAreRecordedWhileTheOtherTrialsComplete) {
   EXPECT_EQ(d.summary.status, "finished");
 }
 
+TEST(Experiment, EarlyStoppingAndTheFinalTestEvaluationRunOverMpi) {
+  // Groups of every worker rank and groups of one: the final evaluation's agreement either way.
+  for (const int G : {1, world_size() - 1}) {
+    SharedTempDir dir;
+    ASSERT_EQ(run_text(kSyntheticConfig, dir.path(),
+                       {"experiment.group_size=" + std::to_string(G), "train.eval_interval=2",
+                        "train.early_stop_patience=2", "train.early_stop_min_delta=0.05", "data.test_fraction=0.1",
+                        "experiment.output=" + dir.file("e.h5")}),
+              0);
+    if (world_rank() != 0) continue;
+    const ExperimentData d = read_hdf5_experiment(dir.file("e.h5"));
+    int early = 0;
+    for (const auto& t : d.trials) early += t.status == TrialStatus::EarlyStopped;
+    int early_rows = 0;
+    for (const auto& r : d.decisions) early_rows += r.action == "early_stop";
+    EXPECT_GT(early, 0) << "G = " << G;
+    EXPECT_EQ(early, early_rows) << "G = " << G;
+    ASSERT_EQ(d.finals.size(), 1u) << "G = " << G;
+    EXPECT_EQ(d.finals[0].label, "best");
+    EXPECT_EQ(d.finals[0].trial, d.summary.best_trial);
+    EXPECT_EQ(d.finals[0].test_documents, kSyntheticTestDocuments);
+    EXPECT_EQ(static_cast<int>(d.final_documents.size()), kSyntheticTestDocuments);
+    EXPECT_LE(d.finals[0].test_ci_low, d.finals[0].test_loss);
+    EXPECT_GE(d.finals[0].test_ci_high, d.finals[0].test_loss);
+    EXPECT_EQ(d.summary.status, "finished");
+  }
+}
+
 TEST(Experiment, GroupsOfSeveralRanksRunTheProtocol) {
   // All workers in one group: exercises the leader's broadcast to its ranks and the agreement.
   SharedTempDir dir;

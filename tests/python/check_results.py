@@ -13,23 +13,8 @@ except where a PBT transfer moved it, hyperparameters lie in their domains, the 
 with the trials). Prints every problem found and exits 1, or prints a one-line summary and
 exits 0. --swmr opens a file that is still being written.
 
-Loading the tables into pandas (fixed-length strings come back from h5py as bytes):
-
-    import h5py
-    import pandas as pd
-
-    def table(f, name):
-        df = pd.DataFrame(f[name][()])
-        for col in df.columns:
-            if df[col].dtype == object:  # bytes -> str
-                df[col] = df[col].str.decode("utf-8")
-        return df
-
-    with h5py.File("results/experiment.h5", "r", swmr=True) as f:  # swmr=True: also while it runs
-        info = dict(f.attrs)
-        trials = table(f, "trials")    # one row per trial, one column per hyperparameter
-        metrics = table(f, "metrics")  # one row per metric report
-    best = metrics.loc[metrics[info["metric"]].idxmin()]  # mode "min"; idxmax() for "max"
+Loading the tables into pandas: the README's snippet (section "The result file"), which
+readme_pandas_test.py runs on sample files.
 """
 
 import argparse
@@ -39,22 +24,24 @@ import sys
 import h5py
 import numpy as np
 
-SUPPORTED_SCHEMA = 2
-STATUSES = {"pending", "running", "paused", "completed", "stopped", "failed"}
-FINISHED_STATUSES = {"completed", "stopped", "failed"}
+SUPPORTED_SCHEMA = 3
+STATUSES = {"pending", "running", "paused", "completed", "stopped", "failed", "early_stopped"}
+FINISHED_STATUSES = {"completed", "stopped", "failed", "early_stopped"}
+UNSET_INT = -(2 ** 63)  # an int64 hyperparameter column's "no value" (a pending trial)
 ACTIONS = {"start", "continue", "stop", "pause", "resume", "clone", "complete", "fail"}
 SUMMARY_STATUSES = {"running", "finished", "interrupted", "failed"}
 KINDS = {"uniform", "loguniform", "int", "choice", "grid"}
 RANGE_KINDS = {"uniform", "loguniform", "int"}
 
+# Root attributes by the schema version that added them.
 ROOT_ATTRIBUTES = {
-    "schema_version": int, "mpitune_version": str, "name": str, "command_line": str,
-    "config_text": str, "seed": int, "metric": str, "mode": str, "scheduler": str,
-    "searcher": str, "trainable": str, "world_size": int, "group_size": int, "num_groups": int,
-    "device_kind": str, "start_time": float,
-    # schema 2: the model
-    "model_init": str, "model_path": str, "architecture": str, "tokenizer": str,
-    "params_total": int, "params_trainable": int, "keep_dir": str,
+    1: {"schema_version": int, "mpitune_version": str, "name": str, "command_line": str,
+        "config_text": str, "seed": int, "metric": str, "mode": str, "scheduler": str,
+        "searcher": str, "trainable": str, "world_size": int, "group_size": int, "num_groups": int,
+        "device_kind": str, "start_time": float},
+    2: {"model_init": str, "model_path": str, "architecture": str, "tokenizer": str,  # the model
+        "params_total": int, "params_trainable": int, "keep_dir": str},
+    3: {"devices": int, "max_t": int},
 }
 
 # Column -> numpy kind: f float64, i integer, S fixed-length bytes.
@@ -62,9 +49,10 @@ COLUMNS = {
     "space": {"name": "S", "kind": "S", "low": "f", "high": "f", "choices": "S", "spec": "S"},
     "trials": {"id": "i", "parent": "i", "group": "i", "status": "S", "start_time": "f",
                "end_time": "f", "last_step": "i", "best_metric": "f", "last_metric": "f",
-               "device_seconds": "f", "reason": "S", "params_total": "i", "params_trainable": "i"},
+               "metric_step": "i", "device_seconds": "f", "reason": "S", "params_total": "i",
+               "params_trainable": "i"},
     "metrics": {"trial": "i", "step": "i", "time": "f", "train_loss": "f", "eval_loss": "f",
-                "lr": "f", "tokens": "i", "throughput": "f", "loss_scale": "f"},
+                "retention_loss": "f", "lr": "f", "tokens": "i", "throughput": "f", "loss_scale": "f"},
     "decisions": {"time": "f", "trial": "i", "step": "i", "bracket": "i", "rung": "i",
                   "budget": "f", "action": "S", "reason": "S"},
     "pbt_transfers": {"time": "f", "source_trial": "i", "source_group": "i", "target_trial": "i",
@@ -72,7 +60,12 @@ COLUMNS = {
                       "old_hparams": "S", "new_hparams": "S", "payload": "S"},
     "groups": {"group": "i", "ranks": "S", "hosts": "S", "devices": "S"},
     "summary": {"status": "S", "end_time": "f", "elapsed_s": "f", "device_seconds": "f",
-                "trials": "i", "best_trial": "i", "best_metric": "f"},
+                "trials": "i", "best_trial": "i", "best_metric": "f", "best_budget": "i",
+                "best_any_trial": "i", "best_any_metric": "f"},
+    "final": {"label": "S", "trial": "i", "step": "i", "hparams": "S", "eval_loss": "f",
+              "test_loss": "f", "test_ci_low": "f", "test_ci_high": "f", "test_documents": "i",
+              "test_tokens": "i", "bootstrap": "i", "retention_loss": "f", "seconds": "f"},
+    "final_documents": {"label": "S", "document": "i", "loss_sum": "f", "tokens": "i"},
 }
 
 
@@ -122,20 +115,24 @@ def as_number(s):
 
 def check_root(f, p):
     attrs = {}
-    for name, kind in ROOT_ATTRIBUTES.items():
-        if not p.check(name in f.attrs, f"root attribute '{name}' is missing"):
+    version = int(f.attrs["schema_version"]) if "schema_version" in f.attrs else SUPPORTED_SCHEMA
+    for added, names in ROOT_ATTRIBUTES.items():
+        if added > version:
             continue
-        value = f.attrs[name]
-        if kind is str:
-            p.check(isinstance(value, (str, bytes)), f"attribute {name} is not a string: {value!r}")
-            value = text(value)
-        elif kind is int:
-            p.check(np.issubdtype(np.asarray(value).dtype, np.integer), f"attribute {name} is not an integer")
-            value = int(value)
-        else:
-            p.check(np.issubdtype(np.asarray(value).dtype, np.floating), f"attribute {name} is not a float")
-            value = float(value)
-        attrs[name] = value
+        for name, kind in names.items():
+            if not p.check(name in f.attrs, f"root attribute '{name}' is missing"):
+                continue
+            value = f.attrs[name]
+            if kind is str:
+                p.check(isinstance(value, (str, bytes)), f"attribute {name} is not a string: {value!r}")
+                value = text(value)
+            elif kind is int:
+                p.check(np.issubdtype(np.asarray(value).dtype, np.integer), f"attribute {name} is not an integer")
+                value = int(value)
+            else:
+                p.check(np.issubdtype(np.asarray(value).dtype, np.floating), f"attribute {name} is not a float")
+                value = float(value)
+            attrs[name] = value
     if p.items:
         return attrs
     p.check(1 <= attrs["schema_version"] <= SUPPORTED_SCHEMA,
@@ -146,11 +143,22 @@ def check_root(f, p):
     p.check(attrs["world_size"] == 1 + attrs["num_groups"] * attrs["group_size"],
             f"world_size {attrs['world_size']} != 1 + num_groups {attrs['num_groups']} x group_size {attrs['group_size']}")
     p.check(attrs["start_time"] > 0, "start_time is not set")
+    if attrs["schema_version"] >= 3:
+        p.check(attrs["devices"] >= 1, f"devices {attrs['devices']} < 1")
+        p.check(attrs["max_t"] >= 0, f"max_t {attrs['max_t']} < 0")
     p.check(attrs["config_text"].strip() != "", "config_text is empty")
     return attrs
 
 
-def read_table(f, name, p, extra_columns=()):
+# Columns by the schema version that added them (the others are in every version).
+ADDED_COLUMNS = {
+    2: {"trials": {"params_total", "params_trainable"}, "pbt_transfers": {"payload"}},
+    3: {"trials": {"metric_step"}, "metrics": {"retention_loss"},
+        "summary": {"best_budget", "best_any_trial", "best_any_metric"}},
+}
+
+
+def read_table(f, name, p, extra_columns=(), version=SUPPORTED_SCHEMA):
     """The dataset as a numpy structured array, after checking its shape and column types."""
     if not p.check(name in f and isinstance(f[name], h5py.Dataset), f"dataset /{name} is missing"):
         return None
@@ -159,6 +167,10 @@ def read_table(f, name, p, extra_columns=()):
     p.check(ds.chunks is not None and ds.maxshape == (None,), f"/{name} is not chunked and extendible")
     fields = ds.dtype.fields or {}
     expected = dict(COLUMNS[name])
+    for added, tables in ADDED_COLUMNS.items():
+        if added > version:
+            for col in tables.get(name, ()):
+                expected.pop(col, None)
     expected.update(dict(extra_columns))
     for col, kind in expected.items():
         if not p.check(col in fields, f"/{name} has no column '{col}'"):
@@ -197,12 +209,28 @@ def check_space(space, p):
     return domains
 
 
-def check_hparam(trial_id, status, domain, value, column_kind, p):
+def expected_column_kind(domain, version):
+    """How a hyperparameter must be stored: 'i' int64 (integers only, schema >= 3), 'S' text, 'f'."""
     name, kind, low, high, choices = domain
-    where = f"/trials id {trial_id}: {name}"
+    if kind in RANGE_KINDS:
+        return "i" if kind == "int" and version >= 3 else "f"
+    numbers = [as_number(c) for c in choices]
+    if any(n is None for n in numbers):
+        return "S"
+    if version >= 3 and all(c.lstrip("+-").isdigit() for c in choices):
+        return "i"
+    return "f"
+
+
+def check_hparam(where, status, domain, value, column_kind, p):
+    name, kind, low, high, choices = domain
+    where = f"{where}: {name}"
     if column_kind == "S":
         v = text(value)
         unset = v == ""
+    elif column_kind == "i":
+        unset = int(value) == UNSET_INT
+        v = int(value)
     else:
         v = float(value)
         unset = math.isnan(v)
@@ -210,7 +238,7 @@ def check_hparam(trial_id, status, domain, value, column_kind, p):
         p.check(status == "pending", f"{where} is unset but the trial is {status}")
         return
     if kind in RANGE_KINDS:
-        if p.check(column_kind == "f", f"{where}: numeric domain stored as text"):
+        if p.check(column_kind in "if", f"{where}: numeric domain stored as text"):
             p.check(low <= v <= high, f"{where} = {v} outside [{low}, {high}]")
             p.check(kind != "int" or v == math.floor(v), f"{where} = {v} is not an integer")
     elif column_kind == "S":
@@ -218,6 +246,32 @@ def check_hparam(trial_id, status, domain, value, column_kind, p):
     else:
         numbers = [as_number(c) for c in choices]
         p.check(any(n is not None and n == v for n in numbers), f"{where} = {v} is not one of {choices}")
+
+
+def check_finals(finals, documents, id_set, p):
+    """/final rows and their /final_documents: labels tie them, the totals and the loss agree."""
+    labels = [text(x["label"]) for x in finals]
+    p.check(len(labels) == len(set(labels)), f"/final labels are not unique: {labels}")
+    by_label = {}
+    for d in documents:
+        by_label.setdefault(text(d["label"]), []).append(d)
+    for label in by_label:
+        p.check(label in labels, f"/final_documents has rows for '{label}', which is not a /final label")
+    for x, label in zip(finals, labels):
+        where = f"/final '{label}'"
+        p.check(label != "", "/final has a row without a label")
+        p.check(int(x["trial"]) == -1 or int(x["trial"]) in id_set, f"{where}: trial {x['trial']} is not in /trials")
+        docs = by_label.get(label, [])
+        p.check(int(x["test_documents"]) == len(docs),
+                f"{where}: test_documents {x['test_documents']} but {len(docs)} /final_documents rows")
+        tokens = sum(int(d["tokens"]) for d in docs)
+        p.check(int(x["test_tokens"]) == tokens, f"{where}: test_tokens {x['test_tokens']} but its documents have {tokens}")
+        loss, low, high = float(x["test_loss"]), float(x["test_ci_low"]), float(x["test_ci_high"])
+        if tokens > 0:
+            mean = sum(float(d["loss_sum"]) for d in docs) / tokens
+            p.check(math.isclose(loss, mean, rel_tol=1e-9), f"{where}: test_loss {loss} but its documents give {mean}")
+        if not math.isnan(low):
+            p.check(low <= loss <= high, f"{where}: test_loss {loss} outside its interval [{low}, {high}]")
 
 
 def group_by(values, keys):
@@ -232,19 +286,29 @@ def check_file(path, swmr, p):
         attrs = check_root(f, p)
         if p.items:
             return None
+        version = attrs["schema_version"]
         space = read_table(f, "space", p)
         if space is None:
             return None
         domains = check_space(space, p)
 
-        # /trials: one column per hyperparameter, float64 for numeric domains, maybe text for choices.
-        trials = read_table(f, "trials", p, [(d[0], None) for d in domains])
-        metrics = read_table(f, "metrics", p)
-        decisions = read_table(f, "decisions", p)
-        transfers = read_table(f, "pbt_transfers", p)
-        groups = read_table(f, "groups", p)
-        summary = read_table(f, "summary", p)
-        if any(t is None for t in (trials, metrics, decisions, transfers, groups, summary)) or p.items:
+        # /trials: one column per hyperparameter: int64 for integer domains (schema >= 3), text for
+        # choices with text, float64 otherwise; /pbt_transfers: the same as old.<name>, new.<name>.
+        kinds = {d[0]: expected_column_kind(d, version) for d in domains}
+        trials = read_table(f, "trials", p, [(name, kind) for name, kind in kinds.items()], version)
+        metrics = read_table(f, "metrics", p, (), version)
+        decisions = read_table(f, "decisions", p, (), version)
+        typed_values = [(prefix + name, kind) for prefix in ("old.", "new.") for name, kind in kinds.items()]
+        transfers = read_table(f, "pbt_transfers", p, typed_values if version >= 3 else (), version)
+        groups = read_table(f, "groups", p, (), version)
+        summary = read_table(f, "summary", p, (), version)
+        tables = [trials, metrics, decisions, transfers, groups, summary]
+        finals = documents = None
+        if version >= 3:
+            finals = read_table(f, "final", p, (), version)
+            documents = read_table(f, "final_documents", p, (), version)
+            tables += [finals, documents]
+        if any(t is None for t in tables) or p.items:
             return None
 
         # /groups
@@ -280,7 +344,12 @@ def check_file(path, swmr, p):
             if status == "failed":
                 p.check(text(t["reason"]) != "", f"/trials id {tid}: failed without a reason")
             for d in domains:
-                check_hparam(tid, status, d, t[d[0]], column_kinds[d[0]], p)
+                check_hparam(f"/trials id {tid}", status, d, t[d[0]], column_kinds[d[0]], p)
+            if version >= 3:
+                p.check(int(t["metric_step"]) <= int(t["last_step"]),
+                        f"/trials id {tid}: metric_step {t['metric_step']} after last_step {t['last_step']}")
+                p.check((int(t["metric_step"]) == -1) == math.isnan(float(t["last_metric"])),
+                        f"/trials id {tid}: metric_step {t['metric_step']} with last_metric {t['last_metric']}")
 
         # /metrics: trial ids exist, steps never go back except where a PBT transfer moved the trial.
         for m_trial in set(int(x) for x in metrics["trial"]):
@@ -314,8 +383,14 @@ def check_file(path, swmr, p):
             p.check(int(x["source_group"]) == -1 or int(x["source_group"]) in group_ids,
                     f"/pbt_transfers: source_group {x['source_group']} is not in /groups")
             p.check(int(x["target_group"]) in group_ids, f"/pbt_transfers: target_group {x['target_group']} is not in /groups")
-            p.check(text(x["payload"]) in ("model", "adapters"), f"/pbt_transfers: payload '{text(x['payload'])}'")
+            if version >= 2:
+                p.check(text(x["payload"]) in ("model", "adapters"), f"/pbt_transfers: payload '{text(x['payload'])}'")
             p.check(int(x["bytes"]) >= 0 and float(x["seconds"]) >= 0, "/pbt_transfers: negative bytes or seconds")
+            if version >= 3:
+                for prefix in ("old.", "new."):
+                    for d in domains:
+                        check_hparam(f"/pbt_transfers {x['source_trial']} -> {x['target_trial']} {prefix}", "running",
+                                     d, x[prefix + d[0]], column_kinds[d[0]], p)
 
         # /summary: one row that agrees with /trials.
         if p.check(len(summary) == 1, f"/summary has {len(summary)} rows, not 1"):
@@ -324,21 +399,37 @@ def check_file(path, swmr, p):
             p.check(s_status in SUMMARY_STATUSES, f"/summary: unknown status '{s_status}'")
             p.check(float(s["elapsed_s"]) >= 0 and float(s["device_seconds"]) >= 0, "/summary: negative elapsed_s or device_seconds")
             p.check(int(s["trials"]) <= len(ids), f"/summary counts {s['trials']} trials, /trials has {len(ids)}")
-            if int(s["best_trial"]) != -1:
+            bests = [float(b) for b in trials["best_metric"] if not math.isnan(b)]
+            overall = (min(bests) if attrs["mode"] == "min" else max(bests)) if bests else math.nan
+            by_id = {int(t["id"]): t for t in trials}
+            if version >= 3:
+                # best_*: the best final result (best_trial.hpp's rule); best_any_*: the best at any step.
+                if int(s["best_trial"]) != -1 and p.check(int(s["best_trial"]) in id_set,
+                                                         f"/summary: best_trial {s['best_trial']} is not in /trials"):
+                    last = float(by_id[int(s["best_trial"])]["last_metric"])
+                    p.check(float(s["best_metric"]) == last,
+                            f"/summary: best_metric {float(s['best_metric'])} but its trial's last_metric is {last}")
+                    p.check(int(s["best_budget"]) >= 0, f"/summary: best_budget {s['best_budget']} < 0")
+                if int(s["best_any_trial"]) != -1 and p.check(int(s["best_any_trial"]) in id_set,
+                                                             f"/summary: best_any_trial {s['best_any_trial']} is not in /trials"):
+                    p.check(float(s["best_any_metric"]) == overall,
+                            f"/summary: best_any_metric {float(s['best_any_metric'])} but the best of /trials is {overall}")
+            elif int(s["best_trial"]) != -1:
                 p.check(int(s["best_trial"]) in id_set, f"/summary: best_trial {s['best_trial']} is not in /trials")
-                bests = [float(b) for b in trials["best_metric"] if not math.isnan(b)]
                 if bests:
-                    overall = min(bests) if attrs["mode"] == "min" else max(bests)
                     p.check(float(s["best_metric"]) == overall,
                             f"/summary: best_metric {float(s['best_metric'])} but the best of /trials is {overall}")
             if s_status == "finished":
                 p.check(float(s["end_time"]) >= attrs["start_time"], "/summary: finished before it started")
 
+        if finals is not None:
+            check_finals(finals, documents, id_set, p)
+
         counts = {}
         for status in statuses:
             counts[status] = counts.get(status, 0) + 1
         return {"attrs": attrs, "trials": len(ids), "statuses": counts, "metric_rows": len(metrics),
-                "groups": len(groups), "transfers": len(transfers),
+                "groups": len(groups), "transfers": len(transfers), "finals": len(finals) if finals is not None else 0,
                 "summary": text(summary[0]["status"]) if len(summary) else None}
 
 
@@ -364,6 +455,7 @@ def main():
     parser.add_argument("--expect-groups", type=int, help="exact number of rows in /groups")
     parser.add_argument("--expect-summary", choices=sorted(SUMMARY_STATUSES), help="the summary's status")
     parser.add_argument("--min-transfers", type=int, help="at least this many rows in /pbt_transfers")
+    parser.add_argument("--expect-finals", type=int, help="exact number of rows in /final")
     args = parser.parse_args()
     expected_status = parse_status_expectations(args.expect_status, parser)
 
@@ -390,6 +482,8 @@ def main():
         if args.min_transfers is not None:
             p.check(facts["transfers"] >= args.min_transfers,
                     f"expected at least {args.min_transfers} /pbt_transfers rows, found {facts['transfers']}")
+        if args.expect_finals is not None:
+            p.check(facts["finals"] == args.expect_finals, f"expected {args.expect_finals} /final rows, found {facts['finals']}")
     if p.items:
         for item in p.items:
             print(f"FAIL: {args.file}: {item}")

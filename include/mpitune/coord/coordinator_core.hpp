@@ -23,11 +23,25 @@
 //    that holds it writes its checkpoint under the keep root (Checkpoint -> CheckpointDone)
 //    before it takes other work; a paused trial that ends has its checkpoint folder moved there
 //    (take_moves()). With `best`, the folder of the previous best goes once a better one is
-//    kept. `mpitune export` reads these folders.
+//    kept. `mpitune export` reads these folders. "Best" is best_trial.hpp's rule, among the
+//    trials that have ended.
+//  - Early stopping (train.early_stop_patience): the coordinator counts, per trial, the
+//    evaluations of the metric since its last improvement by more than min_delta; at
+//    `patience` it ends the trial as early_stopped (StopTrial mid-segment, or at once at a
+//    segment end) and the scheduler hears of it as of a trial that left (on_trial_failed), so
+//    ASHA/Hyperband give its group other work. It works the same under every scheduler.
+//  - The time budget stops running trials with StopTrial{evaluate}: each gets one final
+//    evaluation at the step it reached, so it takes part in the choice of the best.
+//  - The final evaluation (final_eval): when the search has ended (not after a stop request),
+//    the best trial's kept final weights — or, with final_retrain, a new trial of its
+//    configuration trained at max_t — are evaluated once on the test split by an idle group
+//    (FinalEval -> FinalEvalDone), and the base model too (final_base); each becomes a /final
+//    row with a bootstrap interval, then every group is shut down.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
 #include <memory>
@@ -38,6 +52,7 @@
 #include "mpitune/core/protocol.hpp"
 #include "mpitune/sched/scheduler.hpp"
 #include "mpitune/search/searcher.hpp"
+#include "mpitune/store/best_trial.hpp"
 #include "mpitune/store/result_store.hpp"
 
 namespace mpitune {
@@ -58,6 +73,15 @@ struct CoordinatorOptions {
   // The parameters (total, trainable) of a trial's model; unset: 0, 0 (synthetic objectives).
   std::function<std::pair<int64_t, int64_t>(const HParams&)> param_counts;
   std::string transfer_payload = "model";       // what a PBT exploit moves: model | adapters
+  int64_t early_stop_patience = 0;              // 0: off
+  double early_stop_min_delta = 0;
+  bool final_eval = false;      // evaluate the best on the test split at the end
+  bool final_base = false;      // ... and the base (untrained) model: pretrained models only
+  bool final_retrain = false;   // the best configuration trained again at max_t, then evaluated
+  uint64_t final_seed = 0;      // the retrain's seed
+  int final_bootstrap = 1000;   // resamples of the test loss interval
+  // How far past time_budget_s a trial stopped by it still gets its final evaluation.
+  double budget_eval_margin_s = 0;  // 0: max(30 s, 10% of the budget)
 };
 
 // An order for one group's leader.
@@ -118,6 +142,7 @@ class CoordinatorCore {
     Busy,      // training a segment of `trial`
     Saving,    // writing the checkpoint of `trial`
     Reserved,  // will get `pending` once the checkpoint of `waits_for` is complete
+    Final,     // a final evaluation on the test split (FinalEval sent)
     Shut,
   };
   struct GroupInfo {
@@ -135,6 +160,15 @@ class CoordinatorCore {
     bool saving = false;             // a Checkpoint order is out
     bool keeping = false;            // a Checkpoint order of its final weights (keep root) is out
     TrialId clone_source = -1;       // synchronous PBT: copy this trial's state at resume
+    double patience_best = std::numeric_limits<double>::infinity();  // best loss (lower is better)
+    int64_t patience_used = 0;       // evaluations since it last improved by more than min_delta
+    bool early_stopping = false;     // a StopTrial for early stopping is out
+  };
+  // The final phase.
+  enum class FinalPhase { Search, Evaluating, Done };
+  struct FinalWork {
+    int prefer_group = -1;  // the group that must do it (a retrain's trial is held there); -1: any
+    Message order;          // a FinalEval or the retrain's Segment
   };
 
   std::vector<Outgoing> assign(int group, double now);
@@ -144,13 +178,25 @@ class CoordinatorCore {
   std::vector<Outgoing> on_trial_failed(int group, const TrialFailedMsg& f, double now);
   std::vector<Outgoing> on_checkpoint_done(int group, const CheckpointDoneMsg& c, double now);
   std::vector<Outgoing> on_state_received(int group, const StateReceivedMsg& r, double now);
+  std::vector<Outgoing> on_retrain_done(int group, const SegmentDoneMsg& m, double now);
+  std::vector<Outgoing> on_final_eval_done(int group, const FinalEvalDoneMsg& f, double now);
+  // Early stopping: counts an evaluation `v` of the metric of `id`; true when the trial has now
+  // gone train.early_stop_patience evaluations without improving (its reason in `why`).
+  bool patience_ran_out(TrialId id, int64_t step, double v, std::string& why);
+  // The best among the trials that have ended (best_trial.hpp), or among all of them.
+  BestChoice best_choice(bool ended_only) const;
+  // The end of the search: queue the final evaluations (once); false when there are none.
+  bool begin_final_phase(double now);
+  // Gives idle groups the queued final evaluations; true while any is queued or running.
+  bool assign_final_work(std::vector<Outgoing>& out, double now);
   // Decisions about paused trials (Scheduler::take_decisions), after every scheduler call.
   void apply_other_decisions(double now);
   // Starts `trial` on `group` from `source`'s state (Clone decisions, deferred clones).
   std::vector<Outgoing> start_clone(int group, TrialId trial, TrialId source, int64_t until, double now);
   // Starts a segment on `group` that needs the checkpoint of `ckpt_of`: now, or once it is done.
   std::vector<Outgoing> start_from_checkpoint(int group, TrialId ckpt_of, SegmentMsg seg, double now);
-  std::vector<Outgoing> maybe_shutdown();
+  // Nothing left to do: the final evaluations, then Shutdown for every group.
+  std::vector<Outgoing> maybe_shutdown(double now);
 
   bool can_start_new() const;
   double loss_of(double metric) const;  // lower is better, +inf when not finite
@@ -186,8 +232,12 @@ class CoordinatorCore {
   bool budget_spent_ = false;
   bool stopping_ = false;
   std::string stop_why_;
-  TrialId best_trial_ = -1;
+  TrialId best_trial_ = -1;   // best at any step (the live status)
   double best_metric_ = kNaN;
+  FinalPhase final_phase_ = FinalPhase::Search;
+  std::vector<FinalWork> final_queue_;
+  int final_running_ = 0;        // final evaluations (and the retrain) out on groups
+  TrialId retrain_trial_ = -1;   // the final retrain's trial, once started
 };
 
 // "<root>/trial-<id>": the checkpoint folder of a trial.

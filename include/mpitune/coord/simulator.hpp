@@ -24,7 +24,7 @@ struct SimulationSetup {
   std::function<double(TrialId, int64_t)> step_seconds;
   // experiment.keep for the simulation (best | all | none): kept trials' checkpoints go to a
   // folder of the simulation's scratch space, listed in the result.
-  std::string keep = "none";
+  std::string keep;  // "": what the config says (coordinator_options)
 };
 
 struct SimulationResult {

@@ -41,10 +41,26 @@ struct ExperimentOptions {
   // Which trials' final weights the experiment keeps for `mpitune export` (best | all | none),
   // under {output}.keep/trial-<id>.
   std::string keep = "best";
+  // The end of the search (final.hpp): the best configuration is evaluated once on the test
+  // split (data.test_fraction or data.test_corpus; skipped when there is none): its kept final
+  // weights, or with final_retrain a new training at max_t with seed final_seed. The test loss
+  // gets a bootstrap 95% interval over test documents from final_eval_bootstrap resamples.
+  bool final_retrain = false;
+  uint64_t final_seed = 0;
+  int final_eval_bootstrap = 1000;
+  // Where the best trial's final weights are exported at the end (a Hugging Face or PEFT
+  // folder; {output} and {name} substituted); "none": no export. `mpitune run --export DIR`.
+  std::string export_dir = "{output}.best";
 };
 
 struct SearchOptions {
   std::string type = "random";  // random | grid | bohb
+  // Warm start: configurations tried first, in order, before the searcher's own (Ray Tune's
+  // points_to_evaluate, Optuna's enqueue_trial). INI: "lr=3e-4, batch_size=16; lr=1e-3, ...":
+  // configurations separated by ';', each a comma-separated list of name=value over [space]
+  // names (every dimension given; values inside their domains).
+  std::vector<HParams> initial_configs;
+  std::string initial_configs_text;  // as written
   // BOHB's KDE (HpBandSter's defaults; REFERENCES.md).
   int min_points_in_model = 0;  // 0: d + 1
   int top_n_percent = 15;
@@ -75,7 +91,7 @@ struct SchedulerOptions {
 
 struct ModelOptions {
   std::string init = "scratch";      // scratch (random weights, the shape below) | pretrained
-  std::string path;                  // pretrained: a Hugging Face model folder (config.json, safetensors)
+  std::string path;                  // pretrained: a Hugging Face model folder (config.json, safetensors); {cache}: mpitune_cache_dir()
   std::string architecture = "gpt2"; // scratch: gpt2 | llama (pretrained: config.json decides)
   // The shape of a scratch model (pretrained: from config.json; setting these is an error).
   int n_layer = 2;
@@ -103,6 +119,12 @@ struct DataOptions {
   std::string text_field = "text";               // JSONL
   std::string prompt_field = "prompt";           // JSONL prompt/completion: loss on the completion only
   std::string completion_field = "completion";
+  // Paths under a folder corpus that its walk skips (comma-separated, relative to data.corpus:
+  // files or folders), e.g. a held-out category.
+  std::string exclude;
+  // Forgetting: text the base model knew, evaluated at every eval point next to the metric
+  // (/metrics retention_loss) and in the final evaluation; "" = none.
+  std::string retention_corpus;
   std::string cache_dir;           // token files; "" = <folder of experiment.output>/.token-cache
   int eval_batches = 8;            // fixed validation batches (of train.batch_size sequences)
 };
@@ -131,6 +153,11 @@ struct TrainOptions {
   double eps = 1e-8;
   int64_t eval_interval = 0;      // evaluate every n steps as well as at segment ends; 0 = ends only
   int64_t log_interval = 10;      // send the training loss to rank 0 every n steps
+  // Early stopping inside a trial: after `patience` evaluations of the experiment's metric in a
+  // row that do not improve on the trial's best by more than min_delta, the trial ends as
+  // early_stopped (0 = off).
+  int64_t early_stop_patience = 0;
+  double early_stop_min_delta = 0;
   int threads = 0;                // intra-op threads per rank; 0 = cores / ranks on the node
   // The group's data plane: auto = NCCL for CUDA tensors in a CUDA build, else MPI; mpi forces
   // MPI (CUDA tensors staged through host memory: several ranks of a group on one GPU).
@@ -172,7 +199,13 @@ struct ExperimentConfig {
   std::string checkpoint_root() const;
   // Where kept trials' final weights go: "<output>.keep".
   std::string keep_root() const { return output_path() + ".keep"; }
+  // experiment.export_dir with {output} and {name} substituted; "" for "none".
+  std::string export_root() const;
 };
+
+// mpitune's cache folder (the project's own base model lives there): $MPITUNE_CACHE, else
+// $XDG_CACHE_HOME/mpitune, else $HOME/.cache/mpitune. "{cache}" in model.path stands for it.
+std::string mpitune_cache_dir();
 
 // Parses and validates everything that can be checked without touching MPI or the filesystem.
 ExperimentConfig parse_config(const IniFile& ini);

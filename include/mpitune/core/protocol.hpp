@@ -17,7 +17,7 @@
 namespace mpitune {
 
 using TrialId = int64_t;
-constexpr uint8_t kProtocolVersion = 1;
+constexpr uint8_t kProtocolVersion = 2;  // 2: retention loss, StopTrial.evaluate, FinalEval
 
 // How a group initialises the trial of a segment.
 enum class SegmentInit : uint8_t {
@@ -34,6 +34,7 @@ const char* segment_init_name(SegmentInit i);
 struct ReportMetrics {
   double train_loss = 0;
   double eval_loss = 0;
+  double retention_loss = 0;  // on data.retention_corpus where eval_loss was measured; NaN: none
   double lr = 0;
   int64_t tokens = 0;       // tokens processed by the trial so far
   double throughput = 0;    // tokens per second over the interval (steps/s for synthetic)
@@ -82,9 +83,12 @@ struct TrialFailedMsg {
 };
 
 // Coordinator -> leader, honoured at the next step boundary: end the running segment early.
+// With `evaluate`, the group evaluates the trial at the step it reached before it reports
+// SegmentDone (a trial stopped by the time budget gets its final evaluation).
 struct StopTrialMsg {
   TrialId trial = -1;
   std::string reason;
+  bool evaluate = false;
 };
 
 struct ShutdownMsg {
@@ -131,9 +135,39 @@ struct StateReceivedMsg {
   std::string reason;
 };
 
+// Coordinator -> leader of an idle group, once the search has ended: evaluate a model on the
+// test split, document by document (Trainable::evaluate_test_documents), plus the validation
+// and retention losses. The model: the checkpoint in `checkpoint` (a kept trial's final
+// weights), or the trial the group holds (`held`: a final retrain just finished), or, when
+// neither, the trial started fresh and untrained (the base model).
+struct FinalEvalMsg {
+  std::string label;          // "best" | "retrain" | "base"
+  TrialId trial = -1;
+  HParams hparams;
+  uint64_t seed = 0;
+  int64_t max_steps = 0;
+  std::string checkpoint;
+  bool held = false;
+};
+
+// Leader -> coordinator: the per-document test losses (ok = false: `reason` says why not).
+struct FinalEvalDoneMsg {
+  int group = -1;
+  std::string label;
+  TrialId trial = -1;
+  int64_t step = 0;
+  double eval_loss = 0;
+  double retention_loss = 0;
+  std::vector<double> doc_loss_sums;
+  std::vector<int64_t> doc_tokens;
+  double seconds = 0;
+  bool ok = true;
+  std::string reason;
+};
+
 using Message = std::variant<ReadyMsg, SegmentMsg, ReportMsg, SegmentDoneMsg, TrialFailedMsg,
                              StopTrialMsg, ShutdownMsg, CheckpointMsg, CheckpointDoneMsg, SendStateMsg,
-                             StateReceivedMsg>;
+                             StateReceivedMsg, FinalEvalMsg, FinalEvalDoneMsg>;
 
 const char* message_name(const Message& m);
 

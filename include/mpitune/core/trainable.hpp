@@ -36,6 +36,16 @@ class Trainable {
   virtual StepResult train_step() = 0;
   // The metric on the fixed evaluation set (for GPT: mean eval loss over the validation batches).
   virtual double evaluate() = 0;
+  // The mean loss on the retention set (data.retention_corpus: text the base model knew, to see
+  // forgetting); NaN when there is none (the default).
+  virtual double evaluate_retention();
+  // The test split, document by document (the final evaluation; never called during the
+  // search): per document its summed loss and counted tokens. The default throws InfraError.
+  struct DocumentLosses {
+    std::vector<double> loss_sums;
+    std::vector<int64_t> tokens;
+  };
+  virtual DocumentLosses evaluate_test_documents();
   // Frees the trial's state (the group goes idle or moves to another trial).
   virtual void release() = 0;
 

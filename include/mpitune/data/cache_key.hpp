@@ -3,9 +3,10 @@
 // The key covers the token file format version, the tokenizer (fingerprint, vocabulary size,
 // BOS/EOS ids, add_bos), every [data] option that changes the documents or the split (corpus,
 // val_corpus, test_corpus, val_fraction, test_fraction, split_seed, document_separator,
-// extensions, text_field, prompt_field, completion_field) and, for every file read, its role,
-// path, size and modification time in nanoseconds. data.tokenizer itself is not in it (its
-// fingerprint is), nor data.cache_dir or data.eval_batches, which change nothing in the file.
+// extensions, exclude, text_field, prompt_field, completion_field) and, for every file read,
+// its role, path, size and modification time in nanoseconds. data.tokenizer itself is not in
+// it (its fingerprint is), nor data.cache_dir or data.eval_batches, which change nothing in the
+// file.
 // Editing, adding, removing or touching a corpus file therefore gives a new key, and a second
 // prepare with nothing changed finds the first one's file without reading any text.
 // The hash is 64-bit FNV-1a over length-prefixed fields (stable across platforms and runs).

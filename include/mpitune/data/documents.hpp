@@ -8,7 +8,8 @@
 //  - symlinks, to files and folders alike: fortunes ships "art.u8 -> art", and following links
 //    would read those texts twice (a symlink given as the corpus path itself is followed);
 //  - files ending in ".dat" (fortunes' index files), unless data.extensions lists "dat";
-//  - when data.extensions is not empty, files whose extension it does not list.
+//  - when data.extensions is not empty, files whose extension it does not list;
+//  - for data.corpus, the files and folders data.exclude lists (see list_corpus_files).
 // data.extensions is a comma-separated list, entries with or without the dot ("txt, .md,
 // jsonl"), compared without regard to case; "" or "none" as an entry matches files without an
 // extension. A corpus path that is a file is read whatever its extension.
@@ -44,8 +45,19 @@ struct Document {
 // The files of corpus `path` in reading order. `key` is the config field that named the path
 // ("data.corpus", "data.val_corpus", ...): a missing path, an unreadable folder or a folder with
 // no file to read is a ConfigError naming it.
+// `exclude` (data.exclude, see corpus_exclude) is a comma-separated list of paths relative to the
+// folder `path`, each a file or a folder, whose files are not read ("computers, off/racism"): a
+// held-out category. Entries are compared by whole path components ("art" excludes "art" and
+// "art/...", not "artists"); "./" in front and "/" behind are ignored, empty entries too. An entry
+// that is absolute, contains "..", or matches none of the files the walk would read, and any
+// entry when `path` is a file, is a ConfigError naming data.exclude.
 std::vector<std::string> list_corpus_files(const std::string& path, const std::string& extensions,
-                                           const std::string& key);
+                                           const std::string& exclude, const std::string& key);
+
+// data.exclude applies to data.corpus only: it holds out part of the training folder, while
+// val_corpus / test_corpus (often that held-out part itself) are read whole. The exclude list
+// for the corpus named by `key`: data.exclude for "data.corpus", "" for any other key.
+const std::string& corpus_exclude(const DataOptions& data, const std::string& key);
 
 // Whether a file `name` (no folder) is kept by the data.extensions list (see above).
 bool extension_selected(const std::string& name, const std::string& extensions);
@@ -62,7 +74,8 @@ std::vector<std::string> split_text_documents(std::string_view text, const std::
 std::vector<Document> parse_jsonl_documents(std::string_view text, const std::string& file,
                                             const DataOptions& data, const std::string& key);
 
-// Every document of every file of corpus `path`, in corpus order (files in reading order, then
+// Every document of every file of corpus `path` (data.exclude applied when `key` is data.corpus),
+// in corpus order (files in reading order, then
 // the documents of each file in file order). Throws ConfigError naming `key` when a file cannot
 // be read.
 std::vector<Document> read_documents(const std::string& path, const DataOptions& data,

@@ -61,6 +61,9 @@ class TokenCorpus {
   virtual ~TokenCorpus() = default;
 
   virtual const TokenSplit& split(SplitKind s) const = 0;
+  // The same, for its sizes and document counts only: not counted by token_split_accesses (the
+  // checks of prepare_token_corpus use it; whoever reads tokens uses split()).
+  virtual const TokenSplit& split_info(SplitKind s) const = 0;
   const TokenSplit& train() const { return split(SplitKind::Train); }
   const TokenSplit& validation() const { return split(SplitKind::Validation); }
   const TokenSplit& test() const { return split(SplitKind::Test); }
@@ -68,6 +71,11 @@ class TokenCorpus {
   virtual const std::string& tokenizer_fingerprint() const = 0;
   virtual int64_t vocab_size() const = 0;  // of the tokenizer that made it
 };
+
+// How often TokenCorpus::split(s) has been called in this process, on any token file: the
+// trainer reaches every token through it (split_info gives sizes without counting), so a test
+// can check that the test split is never read during a search (only by the final evaluation).
+int64_t token_split_accesses(SplitKind s);
 
 struct PreparedCorpus {
   std::string path;          // the token file

@@ -96,6 +96,8 @@ void validate_synthetic(const ExperimentConfig& cfg);
 
 // The Trainable of `trainable = synthetic`: each train_step() advances one step, sleeps
 // synthetic.step_cost_ms to simulate compute, and returns the objective at the new step.
+constexpr int kSyntheticTestDocuments = 200;
+
 class SyntheticTrainable final : public Trainable {
  public:
   SyntheticTrainable(const SyntheticOptions& options, const Space& space);
@@ -104,6 +106,11 @@ class SyntheticTrainable final : public Trainable {
   int64_t step() const override { return step_; }
   StepResult train_step() override;
   double evaluate() override;
+  // kSyntheticTestDocuments "documents" of 8..31 "tokens", the same for every trial: document i
+  // has a fixed difficulty offset d_i ~ N(0, 0.1^2) (seeded by its index only) and the loss of
+  // each of its tokens is the objective's value + d_i, so two trials' test losses differ by
+  // their values and a paired comparison sees the same documents.
+  DocumentLosses evaluate_test_documents() override;
   void release() override;
   void save_checkpoint(const std::string& dir) override;
   void load_checkpoint(const std::string& dir, int64_t trial, const HParams& hp) override;

@@ -34,6 +34,7 @@ class Worker {
   void run_segment(SegmentMsg seg);
   void save_checkpoint(const CheckpointMsg& c);
   void serve_state(const SendStateMsg& s);
+  void final_eval(const FinalEvalMsg& f);
   // Leader: the control orders (StopTrial, SendState) that arrived; every rank: the same list.
   std::vector<Message> step_boundary_orders();
   void send(const Message& m);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "mpitune/core/hparams.hpp"
 #include "mpitune/search/space.hpp"
@@ -51,5 +52,21 @@ struct BohbOptions {
 // derive_seed(seed, "bohb", i), so it depends on the trial id and the observations so far only.
 // Works under any scheduler (ASHA, Hyperband, FIFO): it only sees suggest() and observe().
 std::unique_ptr<Searcher> make_bohb_searcher(const Space& space, uint64_t seed, const BohbOptions& o);
+
+// Warm start (Ray Tune's points_to_evaluate, Optuna's enqueue_trial): the first initial.size()
+// calls to suggest() return `initial` in order, whatever the trial ids; later calls, and their
+// budget, go to `inner` (a grid then starts at its first point). observe() always reaches
+// `inner`, so BOHB learns from the warm-start trials too. name() is inner's. With no initial
+// configurations it returns `inner` itself.
+std::unique_ptr<Searcher> make_warm_start_searcher(std::unique_ptr<Searcher> inner, std::vector<HParams> initial);
+
+// Parses [search] initial_configs: configurations separated by ';', each a comma-separated
+// list of name=value over the [space] names, e.g. "lr=3e-4, batch_size=16; lr=1e-3,
+// batch_size=32". Every dimension must be given and every value must lie in its domain (ints
+// whole, choices one of the choices, ranges inside their bounds, both ends included); values
+// come back typed as the domain's own and in space order. "" gives none. Throws
+// ConfigError("search.initial_configs", ...) naming the configuration (1-based) and the name.
+// (In an INI file a ";" starts a comment only at the start of a line.)
+std::vector<HParams> parse_initial_configs(const Space& space, const std::string& text);
 
 }  // namespace mpitune

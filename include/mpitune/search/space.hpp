@@ -68,4 +68,8 @@ class Space {
   std::vector<Domain> domains_;
 };
 
+// A whole string as a finite number ("1e-3", "16"); nullopt for anything else ("", "1e-3x",
+// "inf", out of range). How domain specs and initial configurations read their numbers.
+std::optional<double> parse_finite_number(const std::string& s);
+
 }  // namespace mpitune

@@ -5,27 +5,35 @@
 // (single writer, multiple readers) mode. From then on rows are only appended, or rewritten in
 // place (a trial's row in /trials when its status changes; the one row of /summary). Readers
 // (h5py, h5dump, `mpitune report`) see everything up to the last flush. The store flushes by
-// itself at every decision, trial row and PBT transfer (a crash must not lose them; a flush
-// costs microseconds), when it writes any other row and its last flush is older than
+// itself at every decision, trial row, PBT transfer and /final row (a crash must not lose them;
+// a flush costs microseconds), when it writes any other row and its last flush is older than
 // `flush_interval_s` (2 s), and whenever flush() is called. There is no background thread: a
 // writer that goes quiet after a metric row should call flush(). A file whose writer crashed
 // stays readable up to its last flush. A flush writes each table's rows before its new extent,
 // and a table whose rows cannot be written (a full disk) goes back to the rows already on disk
 // before the InfraError is thrown: no reader ever sees a row that was not written whole.
 //
-// Schema (schema_version 2; version 1 files, without the model attributes, the parameter
-// columns and the transfer payload, still read, those fields coming back empty / 0). Times are seconds since the Unix epoch (float64); names ending
-// in _s are durations in seconds. Strings in datasets are fixed-length, NUL-terminated UTF-8
-// (h5py returns them as bytes: decode with .decode("utf-8")); text longer than its column is
-// cut at a UTF-8 character boundary. Every dataset is 1-D, chunked and extendible, with a
-// compound row type (little-endian numbers). Missing numbers are NaN; "no trial" is -1.
+// Schema (schema_version 3). Older files still read: version 1 lacks the model attributes, the
+// parameter columns and the transfer payload (empty / 0); versions 1 and 2 lack everything
+// marked "schema 3" below, read as: devices = world_size - 1, max_t 0, metric_step -1,
+// retention_loss NaN, best_budget 0, best_any_trial -1, best_any_metric NaN, no /final or
+// /final_documents rows, old_values/new_values of transfers empty; their integer
+// hyperparameters, stored as float64 there, come back as ints. Each of these is read when
+// present and defaulted when absent, whatever the version says. Times are seconds since the
+// Unix epoch (float64); names ending in _s are durations in seconds. Strings in datasets are
+// fixed-length, NUL-terminated UTF-8 (h5py returns them as bytes: decode with
+// .decode("utf-8")); text longer than its column is cut at a UTF-8 character boundary. Every
+// dataset is 1-D, chunked and extendible, with a compound row type (little-endian numbers).
+// Missing numbers are NaN; "no trial" is -1.
 //
 //   /  attributes (scalars; strings are variable-length UTF-8, h5py returns str):
 //      schema_version int32, mpitune_version, name, command_line, config_text (the final INI
 //      text, overrides applied), seed uint64, metric ("eval_loss" | "train_loss"),
 //      mode ("min" | "max"), scheduler, searcher, trainable ("gpt" | "synthetic"),
 //      world_size int32 (all ranks, rank 0 included), group_size int32, num_groups int32,
-//      device_kind ("cpu", "cuda:H100", ...), start_time float64,
+//      devices int32 (schema 3: the accelerators the trials ran on, the worker ranks' GPUs on
+//      CUDA, else the worker ranks; rank 0 never counts), device_kind ("cpu", "cuda:H100", ...),
+//      max_t int64 (schema 3: the scheduler's full budget in steps), start_time float64,
 //      model_init ("scratch" | "pretrained"), model_path (the Hugging Face folder), architecture
 //      ("gpt2", "llama", "qwen2", ...: config.json's model_type), tokenizer (its description),
 //      params_total int64, params_trainable int64 (of the base config's model), keep_dir (the
@@ -42,20 +50,26 @@
 //   /trials  one row per trial, in the order trials were first recorded; rewritten in place
 //      id int64, parent int64 (PBT: the trial it was cloned from last; -1), group int32 (the
 //      group that ran it last; -1), status S16 ("pending" | "running" | "paused" | "completed" |
-//      "stopped" | "failed"),
+//      "stopped" | "failed" | "early_stopped"),
 //      <one column per hyperparameter, named after it, in [space] order>:
-//          float64 for uniform/loguniform/int and for choice/grid of numbers (ints are stored as
-//          float64: exact up to 2^53); a fixed-length string (>= 64 bytes, wide enough for the
-//          longest choice) for choice/grid whose values include text; NaN / "" when unset,
+//          int64 for domains whose every value is an integer (int ranges, choice/grid of
+//          integers; schema 3, float64 before), float64 for the other numeric ones, a
+//          fixed-length string (>= 64 bytes, wide enough for the longest choice) for
+//          choice/grid whose values include text; unset (a pending trial): NaN, "" or
+//          INT64_MIN (-9223372036854775808),
 //      start_time float64, end_time float64, last_step int64, best_metric float64 (best value of
-//      the experiment metric in its mode), last_metric float64, device_seconds float64 (group
-//      size x wall seconds of its segments), reason S512 (why it stopped or failed),
-//      params_total int64, params_trainable int64 (its model's; with LoRA the adapters)
+//      the experiment metric in its mode), last_metric float64 (its last finite value),
+//      metric_step int64 (schema 3: the step last_metric was reported at; -1: none yet),
+//      device_seconds float64 (group size x wall seconds of its segments), reason S512 (why it
+//      stopped or failed), params_total int64, params_trainable int64 (its model's; with LoRA
+//      the adapters)
 //
 //   /metrics  one row per report of a trial
 //      trial int64, step int64, time float64, train_loss float64, eval_loss float64 (NaN when not
-//      evaluated), lr float64, tokens int64 (seen so far by the trial), throughput float64
-//      (tokens/s; steps/s for synthetic objectives), loss_scale float64 (NaN unless fp16)
+//      evaluated), retention_loss float64 (schema 3: the mean loss on data.retention_corpus,
+//      for forgetting; NaN when not evaluated), lr float64, tokens int64 (seen so far by the
+//      trial), throughput float64 (tokens/s; steps/s for synthetic objectives), loss_scale
+//      float64 (NaN unless fp16)
 //
 //   /decisions  one row per scheduler decision
 //      time float64, trial int64, step int64, bracket int32, rung int32 (-1 when not
@@ -67,7 +81,9 @@
 //      source's checkpoint), target_trial int64, target_group int32, step int64, bytes int64,
 //      seconds float64, old_hparams S512, new_hparams S512 ("lr=0.001 batch_size=16"),
 //      payload S16 ("model": weights and optimizer state; "adapters": LoRA's only, the frozen
-//      base being shared by every trial)
+//      base being shared by every trial),
+//      old.<name>, new.<name> (schema 3): the target's hyperparameters before and after, one
+//          column each per hyperparameter in [space] order, typed as its /trials column
 //
 //   /groups  one row per trial group
 //      group int32, ranks S1024 ("1,2"), hosts S1024 ("node01,node01"), devices S1024
@@ -76,7 +92,24 @@
 //   /summary  exactly one row, rewritten as the experiment goes
 //      status S16 ("running" | "finished" | "interrupted" | "failed"), end_time float64,
 //      elapsed_s float64, device_seconds float64 (world size x elapsed, rank 0 included),
-//      trials int64, best_trial int64, best_metric float64
+//      trials int64, best_trial int64, best_metric float64 (the best final result at the
+//      largest budget reached, by best_trial.hpp's rule), best_budget int64 (that budget: max_t
+//      when any trial reached it), best_any_trial int64, best_any_metric float64 (the best value
+//      at any step of any trial) (best_budget, best_any_*: schema 3)
+//
+//   /final  (schema 3) one row per evaluation on the test split when the search has ended;
+//      empty until then (created with the others, as SWMR needs), flushed at once when written
+//      label S64 ("best": the best trial's kept final weights, "retrain": the best
+//      configuration trained again at max_t, "base": the model before tuning), trial int64
+//      (-1 for base), step int64 (training steps behind the weights), hparams S512,
+//      eval_loss float64 (on the validation windows), test_loss float64 (mean loss per counted
+//      test token), test_ci_low float64, test_ci_high float64 (bootstrap 95% percentile
+//      interval over test documents), test_documents int64, test_tokens int64, bootstrap int32
+//      (resamples), retention_loss float64, seconds float64
+//
+//   /final_documents  (schema 3) one row per test document of each /final row, written with it
+//      label S64 (its /final row's), document int64 (index in the test split), loss_sum float64
+//      (summed over its counted tokens), tokens int64 (its counted tokens)
 #pragma once
 
 #include <cstddef>
@@ -88,16 +121,48 @@
 namespace mpitune {
 
 // Fixed string widths of the file, in bytes including the terminating NUL.
-constexpr size_t kH5NameBytes = 64;     // /space name
+constexpr size_t kH5NameBytes = 64;     // /space name, /final and /final_documents label
 constexpr size_t kH5KindBytes = 16;     // /space kind, statuses, actions
 constexpr size_t kH5ReasonBytes = 512;  // reasons, hyperparameter texts of /pbt_transfers
 constexpr size_t kH5GroupTextBytes = 1024;  // /groups ranks, hosts, devices
 constexpr size_t kH5HParamTextBytes = 64;   // minimum width of a text hyperparameter column
 
-// Checks, without creating anything, that a result file can be written at `path`.
-// Throws ConfigError("experiment.output", ...) when the file exists and `overwrite` is false,
-// when it is a directory, or when its first existing ancestor is not a writable directory.
+// Checks that a result file can be written at `path`, leaving nothing behind: it really
+// creates and removes a probe file in the folder that will hold it (the first existing
+// ancestor when that folder does not exist yet; no folder is made), because access(2) says
+// "writable" to root for /proc or a read-only mount. Throws ConfigError("experiment.output",
+// ...) when the file exists and `overwrite` is false, when it is a directory or not a regular
+// file, when an existing one cannot be opened for writing, or when no file can be created
+// there; InfraError when the probe cannot be removed.
 void check_output_path(const std::string& path, bool overwrite);
+
+// One job at a time per output. acquire(output) takes an exclusive, non-blocking flock(2) on
+// "<output>.lock" (creating the output's folders and the file), writes its holder into it
+// (pid, host, start time) and keeps it until release() or destruction, which remove the file.
+// Rank 0 holds it for the whole run. A lock held by another job, or by another OutputLock of
+// this process, is a ConfigError("experiment.output", "'X' is being written by another job
+// (pid P on host H, since T)", "wait for it, or choose another output"). A lock file whose
+// holder is gone (killed: the kernel dropped its lock) is taken over; stale_holder() then
+// names the job that left it. Call it after check_output_path, before the store is created.
+class OutputLock {
+ public:
+  OutputLock() = default;
+  ~OutputLock();
+  OutputLock(const OutputLock&) = delete;
+  OutputLock& operator=(const OutputLock&) = delete;
+
+  void acquire(const std::string& output);
+  void release() noexcept;  // nothing when not held; problems removing the file are warnings
+  bool held() const { return fd_ >= 0; }
+  const std::string& lock_path() const { return lock_path_; }
+  // "pid P on host H, since T" of a stale lock file taken over by acquire(); "" otherwise.
+  const std::string& stale_holder() const { return stale_holder_; }
+
+ private:
+  std::string lock_path_;
+  std::string stale_holder_;
+  int fd_ = -1;
+};
 
 // Throws ConfigError("space.<name>", ...) when a hyperparameter is named like a fixed column
 // of /trials ("id", "status", ...). begin() checks it too; call it with check_output_path to

@@ -6,13 +6,16 @@
 //
 //   /            attributes: ExperimentInfo
 //   /space       one row per hyperparameter: name, kind, low, high, choices
-//   /trials      TrialRecord (one column per hyperparameter, named after it, as float64 for
-//                numeric domains or fixed-length strings for text choices)
+//   /trials      TrialRecord (one column per hyperparameter, named after it: int64 for domains
+//                of integers, float64 for other numeric ones, fixed-length strings for text)
 //   /metrics     MetricRecord
 //   /decisions   DecisionRecord
 //   /pbt_transfers TransferRecord
 //   /groups      GroupRecord
 //   /summary     one row: SummaryRecord, rewritten as the experiment goes
+//   /final       FinalRecord: the one evaluation on the test split at the end (best, base, retrain)
+//   /final_documents FinalDocumentRecord: per test document of each /final row, for bootstrap
+//                intervals and paired comparisons between experiments
 //
 // Times are seconds since the Unix epoch (float64) unless named *_s (durations).
 #pragma once
@@ -29,11 +32,15 @@ namespace mpitune {
 
 using TrialId = int64_t;
 
-constexpr int kSchemaVersion = 2;  // 2: model, tokenizer and parameter counts; transfer payload
+// 2: model, tokenizer and parameter counts; transfer payload. 3: early_stopped, retention_loss,
+// metric_step, max_t and devices, best at full budget in /summary, /final, /final_documents.
+constexpr int kSchemaVersion = 3;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-enum class TrialStatus { Pending, Running, Paused, Completed, Stopped, Failed };
-const char* trial_status_name(TrialStatus s);  // "pending", "running", ...
+// EarlyStopped: the trial ended itself (train.early_stop_patience evaluations without an
+// improvement of more than train.early_stop_min_delta); its last metric stands for its full budget.
+enum class TrialStatus { Pending, Running, Paused, Completed, Stopped, Failed, EarlyStopped };
+const char* trial_status_name(TrialStatus s);  // "pending", "running", ..., "early_stopped"
 TrialStatus parse_trial_status(const std::string& s);
 
 struct ExperimentInfo {
@@ -51,7 +58,11 @@ struct ExperimentInfo {
   int world_size = 0;
   int group_size = 0;
   int num_groups = 0;
+  // Accelerators the trials ran on: the GPUs of the worker ranks on CUDA, else the worker ranks
+  // (the coordinator, rank 0, is never counted). 0 in files of schema < 3: world_size - 1 then.
+  int devices = 0;
   std::string device_kind;  // "cpu" | "cuda:H100" ...
+  int64_t max_t = 0;        // the scheduler's full budget in steps (0 in files of schema < 3)
   double start_time = 0;
   // The model (gpt trainable; empty / 0 otherwise).
   std::string model_init;    // "scratch" | "pretrained"
@@ -74,7 +85,8 @@ struct TrialRecord {
   double end_time = kNaN;
   int64_t last_step = 0;
   double best_metric = kNaN;    // best value of the experiment metric seen (in its own sense)
-  double last_metric = kNaN;
+  double last_metric = kNaN;    // the last finite value of the metric ...
+  int64_t metric_step = -1;     // ... and the step it was reported at (-1: none yet)
   double device_seconds = 0;    // group size x wall seconds of its segments
   std::string reason;           // why it stopped or failed
   int64_t params_total = 0;     // parameters of its model (0 when not a model)
@@ -87,6 +99,7 @@ struct MetricRecord {
   double time = 0;            // wall clock when reported
   double train_loss = kNaN;
   double eval_loss = kNaN;    // NaN when not evaluated at this step
+  double retention_loss = kNaN;  // mean loss on data.retention_corpus (forgetting); NaN: none
   double lr = kNaN;
   int64_t tokens = 0;         // tokens seen so far by the trial
   double throughput = kNaN;   // tokens (or steps, synthetic) per second over the last interval
@@ -116,6 +129,8 @@ struct TransferRecord {
   std::string old_hparams;  // HParams::to_string()
   std::string new_hparams;
   std::string payload;      // what moved: "model" (weights + optimizer state) | "adapters" (LoRA only)
+  HParams old_values;       // old/new_hparams, typed: /pbt_transfers has a column per hyperparameter
+  HParams new_values;
 };
 
 struct GroupRecord {
@@ -131,8 +146,40 @@ struct SummaryRecord {
   double elapsed_s = 0;
   double device_seconds = 0;       // world size x elapsed (rank 0 included)
   int64_t trials = 0;
+  // The best trial by the rule of best_trial.hpp: the best final metric among the trials that
+  // reached the largest budget (max_t when any did), and that budget.
   TrialId best_trial = -1;
   double best_metric = kNaN;
+  int64_t best_budget = 0;
+  // The best value at any step of any trial (what the live status shows).
+  TrialId best_any_trial = -1;
+  double best_any_metric = kNaN;
+};
+
+// One evaluation on the test split when the search has ended (experiment.final_eval).
+struct FinalRecord {
+  std::string label;      // "best" (the best trial's kept final weights), "retrain" (the best
+                          // configuration trained again at max_t), "base" (the model before tuning)
+  TrialId trial = -1;     // the trial whose configuration (and, for best, weights) it is
+  int64_t step = 0;       // the steps of training behind the weights (0 for base)
+  std::string hparams;    // HParams::to_string()
+  double eval_loss = kNaN;       // on the validation windows, as during the search
+  double test_loss = kNaN;       // mean loss per counted test token
+  double test_ci_low = kNaN;     // bootstrap 95% interval over test documents (percentile)
+  double test_ci_high = kNaN;
+  int64_t test_documents = 0;
+  int64_t test_tokens = 0;
+  int bootstrap = 0;             // resamples behind the interval
+  double retention_loss = kNaN;  // on data.retention_corpus; NaN without one
+  double seconds = 0;            // wall seconds of the evaluation
+};
+
+// One test document of one /final row.
+struct FinalDocumentRecord {
+  std::string label;
+  int64_t document = 0;  // index in the test split
+  double loss_sum = 0;   // summed loss over the document's counted tokens
+  int64_t tokens = 0;    // its counted tokens
 };
 
 class ResultStore {
@@ -145,6 +192,7 @@ class ResultStore {
   virtual void append_decision(const DecisionRecord& d) = 0;
   virtual void append_transfer(const TransferRecord& t) = 0;
   virtual void set_summary(const SummaryRecord& s) = 0;
+  virtual void append_final(const FinalRecord& f, const std::vector<FinalDocumentRecord>& documents) = 0;
   // Makes everything so far visible to readers (SWMR) and durable.
   virtual void flush() = 0;
   // Final flush and close.
@@ -153,6 +201,7 @@ class ResultStore {
 
 // Everything of one experiment, as read back (the HDF5 reader and the memory store give this).
 struct ExperimentData {
+  std::string path;  // the file it was read from ("" when not read from a file)
   ExperimentInfo info;
   std::vector<GroupRecord> groups;
   std::vector<TrialRecord> trials;
@@ -160,6 +209,8 @@ struct ExperimentData {
   std::vector<DecisionRecord> decisions;
   std::vector<TransferRecord> transfers;
   SummaryRecord summary;
+  std::vector<FinalRecord> finals;
+  std::vector<FinalDocumentRecord> final_documents;
 };
 
 // In-memory store for tests and the simulator.
@@ -171,6 +222,7 @@ class MemoryStore : public ResultStore {
   void append_decision(const DecisionRecord& d) override;
   void append_transfer(const TransferRecord& t) override;
   void set_summary(const SummaryRecord& s) override;
+  void append_final(const FinalRecord& f, const std::vector<FinalDocumentRecord>& documents) override;
   void flush() override {}
   void close() override {}
   const ExperimentData& data() const { return data_; }

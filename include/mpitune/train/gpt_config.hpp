@@ -16,8 +16,14 @@ namespace mpitune {
 // try included); train.precision = fp16 on a CPU device; train.device = cuda without CUDA;
 // train.collectives = nccl on a CPU device or in a build without NCCL. Tokenizes the corpus
 // into the cache when it is not there yet (a progress line on stderr when `progress` and it
-// takes a while). Does nothing for other trainables.
+// takes a while), and data.retention_corpus likewise (a missing one is a ConfigError naming
+// data.retention_corpus). Does nothing for other trainables.
 void validate_gpt_config(const ExperimentConfig& c, bool progress = false);
+
+// The [data] options that tokenize data.retention_corpus: all of its documents in the validation
+// split (the corpus is its own validation corpus), with the corpus' tokenizer, separator and
+// JSONL fields; no exclusions, no test split.
+DataOptions retention_data_options(const ExperimentConfig& c);
 
 // The longest context any trial may use: model.seq_len, or the top of a [space] seq_len domain.
 int64_t largest_seq_len(const ExperimentConfig& c);

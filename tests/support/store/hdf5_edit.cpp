@@ -129,6 +129,65 @@ void set_table_rows(const std::string& path, const std::string& name, size_t row
   file.close();
 }
 
+void remove_root_attribute(const std::string& path, const std::string& name) {
+  H5Handle file = open_for_editing(path);
+  if (H5_CHECK(H5Aexists(file.id(), name.c_str())) > 0) H5_CHECK(H5Adelete(file.id(), name.c_str()));
+  file.close();
+}
+
+void remove_dataset(const std::string& path, const std::string& name) {
+  H5Handle file = open_for_editing(path);
+  remove_if_present(file.id(), name);
+  file.close();
+}
+
+void rewrite_columns(const std::string& path, const std::string& name, const std::vector<std::string>& drop,
+                     const std::vector<std::string>& as_float64) {
+  const auto listed = [](const std::vector<std::string>& names, const std::string& n) {
+    return std::find(names.begin(), names.end(), n) != names.end();
+  };
+  H5Handle file = open_for_editing(path);
+  H5Handle dataset = h5::own_dataset(H5_CHECK(H5Dopen2(file.id(), name.c_str(), H5P_DEFAULT)));
+  H5Handle old_type = h5::own_type(H5_CHECK(H5Dget_type(dataset.id())));
+  H5Handle dcpl = h5::own_plist(H5_CHECK(H5Dget_create_plist(dataset.id())));
+  H5Handle space = h5::own_space(H5_CHECK(H5Dget_space(dataset.id())));
+  hsize_t rows = 0;
+  H5_CHECK(H5Sget_simple_extent_dims(space.id(), &rows, nullptr));
+
+  // The kept members, packed in their order; HDF5 converts the rows to it member by member.
+  std::vector<std::pair<std::string, H5Handle>> members;
+  size_t row_bytes = 0;
+  const int n = H5_CHECK(H5Tget_nmembers(old_type.id()));
+  for (int i = 0; i < n; ++i) {
+    char* raw = H5_CHECK_NONZERO(H5Tget_member_name(old_type.id(), static_cast<unsigned>(i)));
+    const std::string member = raw;
+    H5free_memory(raw);
+    if (listed(drop, member)) continue;
+    H5Handle t = listed(as_float64, member)
+                     ? h5::own_type(H5_CHECK(H5Tcopy(H5T_IEEE_F64LE)))
+                     : h5::own_type(H5_CHECK(H5Tget_member_type(old_type.id(), static_cast<unsigned>(i))));
+    row_bytes += H5_CHECK_NONZERO(H5Tget_size(t.id()));
+    members.emplace_back(member, std::move(t));
+  }
+  H5Handle new_type = h5::own_type(H5_CHECK(H5Tcreate(H5T_COMPOUND, row_bytes)));
+  size_t offset = 0;
+  for (const auto& [member, t] : members) {
+    H5_CHECK(H5Tinsert(new_type.id(), member.c_str(), offset, t.id()));
+    offset += H5_CHECK_NONZERO(H5Tget_size(t.id()));
+  }
+  std::vector<char> data(row_bytes * std::max<hsize_t>(rows, 1), 0);
+  if (rows > 0) H5_CHECK(H5Dread(dataset.id(), new_type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()));
+  dataset.close();
+  H5_CHECK(H5Ldelete(file.id(), name.c_str(), H5P_DEFAULT));
+
+  H5Handle new_space = simple_space({rows}, true);
+  H5Handle rewritten = h5::own_dataset(H5_CHECK(
+      H5Dcreate2(file.id(), name.c_str(), new_type.id(), new_space.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT)));
+  if (rows > 0) H5_CHECK(H5Dwrite(rewritten.id(), new_type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()));
+  rewritten.close();
+  file.close();
+}
+
 void write_string_cell(const std::string& path, const std::string& name, size_t row, const std::string& column,
                        const std::string& text) {
   H5Handle file = open_for_editing(path);

@@ -36,6 +36,17 @@ void replace_table(const std::string& path, const std::string& name,
 // extent read as zeros, what a writer that died between extending and writing leaves.
 void set_table_rows(const std::string& path, const std::string& name, size_t rows);
 
+// Removes root attribute `name` / dataset `name` (nothing when absent): what a file written by
+// an older mpitune lacks.
+void remove_root_attribute(const std::string& path, const std::string& name);
+void remove_dataset(const std::string& path, const std::string& name);
+
+// Rewrites table `name` with every row kept but without the `drop` columns, and with the
+// `as_float64` columns converted to float64 (how files of schema < 3 store integer
+// hyperparameters): a table as an older mpitune wrote it.
+void rewrite_columns(const std::string& path, const std::string& name, const std::vector<std::string>& drop,
+                     const std::vector<std::string>& as_float64 = {});
+
 // Overwrites the fixed-length string `column` of row `row` of table `name` with `text`.
 void write_string_cell(const std::string& path, const std::string& name, size_t row, const std::string& column,
                        const std::string& text);

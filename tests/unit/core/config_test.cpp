@@ -2,6 +2,7 @@
 
 #include "mpitune/core/config.hpp"
 #include "mpitune/core/error.hpp"
+#include "support/temp_dir.hpp"
 
 namespace mpitune {
 namespace {
@@ -181,6 +182,52 @@ TEST(Config, KeepAndTheNewDataKeysAreChecked) {
   EXPECT_EQ(error_field("lora.alpha=0"), "lora.alpha");
   EXPECT_EQ(error_field("data.test_fraction=0.95"), "data.test_fraction");
   EXPECT_EQ(error_field("data.tokenizer="), "data.tokenizer");
+}
+
+TEST(Config, InitialConfigsAreParsedAgainstTheSpace) {
+  const ExperimentConfig c = parse_with("search.initial_configs=lr=3e-4, batch_size=16; batch_size=8, lr=1e-3");
+  ASSERT_EQ(c.search.initial_configs.size(), 2u);
+  EXPECT_EQ(c.search.initial_configs[0].at("lr").as_double(), 3e-4);
+  EXPECT_EQ(c.search.initial_configs[0].at("batch_size"), ParamValue(int64_t{16}));
+  EXPECT_EQ(c.search.initial_configs[1].entries()[0].first, "lr");  // space order
+  EXPECT_EQ(c.search.initial_configs_text, "lr=3e-4, batch_size=16; batch_size=8, lr=1e-3");
+  EXPECT_TRUE(parse_with().search.initial_configs.empty());
+  EXPECT_EQ(error_field("search.initial_configs=lr=3e-4"), "search.initial_configs");  // batch_size missing
+  EXPECT_EQ(error_field("search.initial_configs=lr=3e-4, batch_size=12"), "search.initial_configs");
+}
+
+TEST(Config, AnInitialConfigMustBeAValidTrialConfig) {
+  // n_head = 3 is inside int(1, 8) but does not divide d_model: the trial would fail.
+  IniFile ini = IniFile::parse(kBase);
+  ini.apply_override("space.n_head=int(1, 8)");
+  ini.apply_override("search.initial_configs=lr=1e-3, batch_size=8, n_head=4; lr=1e-3, batch_size=8, n_head=3");
+  try {
+    parse_config(ini);
+    FAIL() << "n_head = 3 accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.field(), "search.initial_configs");
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("configuration 2 is invalid (model.n_head: 3 does not divide"), std::string::npos) << msg;
+  }
+}
+
+TEST(Config, AConfigPathThatIsAFolderOrMissingNamesThePath) {
+  testing::TempDir dir;
+  auto load_error = [](const std::string& path) -> std::string {
+    try {
+      IniFile::load(path);
+      return "";
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(e.field(), "--config");
+      return e.what();
+    }
+  };
+  EXPECT_EQ(load_error(dir.path()), "--config: '" + dir.path() + "' is a directory; give an INI file such as configs/asha.ini");
+  EXPECT_EQ(load_error(dir.file("nope.ini")).rfind("--config: '" + dir.file("nope.ini") + "' does not exist", 0), 0u);
+  testing::write_file(dir.file("plain"), "x");
+  EXPECT_NE(load_error(dir.file("plain/c.ini")).find("does not exist"), std::string::npos);  // below a file
+  testing::write_file(dir.file("c.ini"), "[experiment]\nname = loaded\n");
+  EXPECT_EQ(IniFile::load(dir.file("c.ini")).get("experiment", "name"), std::optional<std::string>("loaded"));
 }
 
 }  // namespace

@@ -11,6 +11,9 @@ TEST(Ini, ParsesSectionsKeysAndComments) {
   EXPECT_EQ(*ini.get("experiment", "name"), "demo");
   EXPECT_EQ(*ini.get("space", "lr"), "loguniform(1e-4, 1e-2)");
   EXPECT_FALSE(ini.get("space", "wd").has_value());
+  // ';' starts a comment only at the start of a line: inside a value it is text.
+  const auto lists = IniFile::parse("[search]\n  ; a comment\ninitial_configs = lr=1 ; lr=2  # note\n");
+  EXPECT_EQ(*lists.get("search", "initial_configs"), "lr=1 ; lr=2");
 }
 
 TEST(Ini, RejectsDuplicatesAndOrphans) {

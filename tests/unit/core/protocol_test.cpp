@@ -86,6 +86,42 @@ TEST(Protocol, ReportsAndFailuresRoundTrip) {
   EXPECT_EQ(rcv_back.step, 40);
 }
 
+TEST(Protocol, FinalEvaluationMessagesAndStopEvaluateRoundTrip) {
+  const StopTrialMsg stop = round_trip(StopTrialMsg{3, "time budget reached", true});
+  EXPECT_TRUE(stop.evaluate);
+  EXPECT_FALSE(round_trip(StopTrialMsg{3, "stop", false}).evaluate);
+
+  FinalEvalMsg f;
+  f.label = "base", f.trial = 12, f.hparams = sample_hparams(), f.seed = 0x0123456789abcdefULL, f.max_steps = 243;
+  f.checkpoint = "r.h5.keep/trial-12", f.held = true;
+  const FinalEvalMsg fb = round_trip(f);
+  EXPECT_EQ(fb.label, "base");
+  EXPECT_EQ(fb.trial, 12);
+  EXPECT_EQ(fb.hparams, f.hparams);
+  EXPECT_EQ(fb.seed, f.seed);
+  EXPECT_EQ(fb.max_steps, 243);
+  EXPECT_EQ(fb.checkpoint, f.checkpoint);
+  EXPECT_TRUE(fb.held);
+
+  FinalEvalDoneMsg d;
+  d.group = 2, d.label = "best", d.trial = 12, d.step = 81, d.eval_loss = 2.5, d.retention_loss = 3.25;
+  d.doc_loss_sums = {1.5, 0.0, 7.25}, d.doc_tokens = {3, 0, 11}, d.seconds = 0.5, d.ok = false, d.reason = "oom";
+  const FinalEvalDoneMsg db = round_trip(d);
+  EXPECT_EQ(db.group, 2);
+  EXPECT_EQ(db.label, "best");
+  EXPECT_EQ(db.step, 81);
+  EXPECT_DOUBLE_EQ(db.eval_loss, 2.5);
+  EXPECT_DOUBLE_EQ(db.retention_loss, 3.25);
+  EXPECT_EQ(db.doc_loss_sums, d.doc_loss_sums);
+  EXPECT_EQ(db.doc_tokens, d.doc_tokens);
+  EXPECT_FALSE(db.ok);
+  EXPECT_EQ(db.reason, "oom");
+
+  ReportMsg r;
+  r.metrics.retention_loss = 4.5;
+  EXPECT_DOUBLE_EQ(round_trip(r).metrics.retention_loss, 4.5);
+}
+
 TEST(Protocol, RejectsOtherVersionsTruncationAndTrailingBytes) {
   auto bytes = encode(Message(ReadyMsg{1}));
   auto wrong_version = bytes;

@@ -1,5 +1,5 @@
 // Which files of a corpus folder are read: recursive, sorted, no hidden files, no symlinks, no
-// *.dat, and data.extensions.
+// *.dat, data.extensions and data.exclude.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,7 +9,9 @@
 #include <cstring>
 
 #include "mpitune/core/error.hpp"
+#include "mpitune/data/cache_key.hpp"
 #include "mpitune/data/documents.hpp"
+#include "mpitune/tokenize/tokenizer.hpp"
 #include "support/temp_dir.hpp"
 
 namespace mpitune {
@@ -50,7 +52,7 @@ class CorpusFolder : public ::testing::Test {
 };
 
 TEST_F(CorpusFolder, WalksRecursivelyInRelativePathOrderSkippingLinksHiddenAndDat) {
-  const Files files = list_corpus_files(root(), "", "data.corpus");
+  const Files files = list_corpus_files(root(), "", "", "data.corpus");
   // Byte order of the relative path: "a.txt" < "art" < "elsewhere/..." < "off/a.md" < "off/b.txt"
   // < "off/deeper/..." < "zippy"; "art.u8" and "linked-folder" are symlinks, ".git" is hidden.
   EXPECT_EQ(files, (Files{root("a.txt"), root("art"), root("elsewhere/x.txt"), root("off/a.md"), root("off/b.txt"),
@@ -58,22 +60,83 @@ TEST_F(CorpusFolder, WalksRecursivelyInRelativePathOrderSkippingLinksHiddenAndDa
 }
 
 TEST_F(CorpusFolder, TrailingSlashGivesTheSamePaths) {
-  EXPECT_EQ(list_corpus_files(root() + "/", "", "data.corpus"), list_corpus_files(root(), "", "data.corpus"));
+  EXPECT_EQ(list_corpus_files(root() + "/", "", "", "data.corpus"), list_corpus_files(root(), "", "", "data.corpus"));
 }
 
 TEST_F(CorpusFolder, ExtensionsKeepOnlyListedOnes) {
-  EXPECT_EQ(list_corpus_files(root(), "txt", "data.corpus"),
+  EXPECT_EQ(list_corpus_files(root(), "txt", "", "data.corpus"),
             (Files{root("a.txt"), root("elsewhere/x.txt"), root("off/b.txt"), root("off/deeper/c.txt")}));
-  EXPECT_EQ(list_corpus_files(root(), ".MD, none", "data.corpus"), (Files{root("art"), root("off/a.md"), root("zippy")}));
+  EXPECT_EQ(list_corpus_files(root(), ".MD, none", "", "data.corpus"), (Files{root("art"), root("off/a.md"), root("zippy")}));
   // Listing dat explicitly reads the index files.
-  EXPECT_EQ(list_corpus_files(root(), "dat", "data.corpus"), (Files{root("art.dat")}));
+  EXPECT_EQ(list_corpus_files(root(), "dat", "", "data.corpus"), (Files{root("art.dat")}));
   try {
-    list_corpus_files(root(), "jsonl", "data.val_corpus");
+    list_corpus_files(root(), "jsonl", "", "data.val_corpus");
     FAIL() << "no error";
   } catch (const ConfigError& e) {
     EXPECT_EQ(e.field(), "data.val_corpus");
     EXPECT_NE(std::string(e.what()).find("data.extensions"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(CorpusFolder, ExcludeDropsListedFilesAndFolders) {
+  EXPECT_EQ(list_corpus_files(root(), "", "off, zippy", "data.corpus"),
+            (Files{root("a.txt"), root("art"), root("elsewhere/x.txt")}));
+  // "./" in front, "/" behind and empty entries are ignored; a nested folder goes alone.
+  EXPECT_EQ(list_corpus_files(root(), "", " ./off/deeper/ ,, ", "data.corpus"),
+            (Files{root("a.txt"), root("art"), root("elsewhere/x.txt"), root("off/a.md"), root("off/b.txt"),
+                   root("zippy")}));
+  // With data.extensions: only the files the walk reads count.
+  EXPECT_EQ(list_corpus_files(root(), "txt", "elsewhere", "data.corpus"),
+            (Files{root("a.txt"), root("off/b.txt"), root("off/deeper/c.txt")}));
+}
+
+// The ConfigError of list_corpus_files(root, "", exclude, "data.corpus"), or "" when none.
+std::string exclude_error(const std::string& root, const std::string& exclude) {
+  try {
+    list_corpus_files(root, "", exclude, "data.corpus");
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.field(), "data.exclude") << e.what();
+    return e.what();
+  }
+  return "";
+}
+
+TEST_F(CorpusFolder, ExcludeEntriesThatMatchNothingAreErrorsNamingThem) {
+  // Whole path components: "of" is not a prefix of the folder "off", "ar" not of "art".
+  EXPECT_NE(exclude_error(root(), "off, of").find("'of' matches no file"), std::string::npos);
+  EXPECT_NE(exclude_error(root(), "ar").find("'ar' matches no file"), std::string::npos);
+  EXPECT_NE(exclude_error(root(), "nothing/here").find("'nothing/here'"), std::string::npos);
+  // Things the walk never reads match nothing either: a symlink, a hidden folder, an index file.
+  EXPECT_NE(exclude_error(root(), "art.u8").find("'art.u8' matches no file"), std::string::npos);
+  EXPECT_NE(exclude_error(root(), ".git").find("'.git' matches no file"), std::string::npos);
+  EXPECT_NE(exclude_error(root(), "art.dat").find("'art.dat' matches no file"), std::string::npos);
+  EXPECT_NE(exclude_error(root(), root("off")).find("absolute"), std::string::npos);
+  EXPECT_NE(exclude_error(root(), "off/../zippy").find(".."), std::string::npos);
+  EXPECT_NE(exclude_error(root(), "a.txt, art, elsewhere, off, zippy").find("excludes every file"), std::string::npos);
+  EXPECT_NE(exclude_error(root("zippy"), "zippy").find("is a file"), std::string::npos);
+}
+
+TEST_F(CorpusFolder, ExcludeAppliesToDataCorpusOnly) {
+  DataOptions d;
+  d.exclude = "off";
+  EXPECT_EQ(corpus_exclude(d, "data.corpus"), "off");
+  EXPECT_EQ(corpus_exclude(d, "data.val_corpus"), "");
+  EXPECT_EQ(corpus_exclude(d, "data.test_corpus"), "");
+  // Each file here is one document: 7 files read, 3 of them under off/.
+  EXPECT_EQ(read_documents(root(), d, "data.corpus").size(), 4u);
+  EXPECT_EQ(read_documents(root(), d, "data.val_corpus").size(), 7u);
+}
+
+TEST(CorpusFiles, ExcludeIsPartOfTheTokenCacheKey) {
+  const auto tok = make_byte_tokenizer();
+  const std::vector<CorpusFileStamp> files = {{"data.corpus", "/c/a", 10, 1}};
+  DataOptions d;
+  const std::string without = token_cache_key(d, *tok, files);
+  d.exclude = "computers";
+  const std::string with = token_cache_key(d, *tok, files);
+  EXPECT_NE(with, without);
+  d.exclude = "people";
+  EXPECT_NE(token_cache_key(d, *tok, files), with);
 }
 
 TEST(ExtensionSelected, Rules) {
@@ -92,16 +155,16 @@ TEST(ExtensionSelected, Rules) {
 TEST(CorpusFiles, AFileIsReadWhateverItsExtension) {
   testing::TempDir dir;
   testing::write_file(dir.file("corpus.dat"), "x\n");
-  EXPECT_EQ(list_corpus_files(dir.file("corpus.dat"), "txt", "data.corpus"), Files{dir.file("corpus.dat")});
+  EXPECT_EQ(list_corpus_files(dir.file("corpus.dat"), "txt", "", "data.corpus"), Files{dir.file("corpus.dat")});
   // A symlink given as the corpus itself is followed.
   make_link(dir.file("corpus.dat"), dir.file("link"));
-  EXPECT_EQ(list_corpus_files(dir.file("link"), "", "data.corpus"), Files{dir.file("link")});
+  EXPECT_EQ(list_corpus_files(dir.file("link"), "", "", "data.corpus"), Files{dir.file("link")});
 }
 
 TEST(CorpusFiles, MissingOrEmptyPathsNameTheKey) {
   testing::TempDir dir;
   try {
-    list_corpus_files(dir.file("nope"), "", "data.test_corpus");
+    list_corpus_files(dir.file("nope"), "", "", "data.test_corpus");
     FAIL() << "no error";
   } catch (const ConfigError& e) {
     EXPECT_EQ(e.field(), "data.test_corpus");
@@ -111,13 +174,13 @@ TEST(CorpusFiles, MissingOrEmptyPathsNameTheKey) {
   make_dir(dir.file("empty"));
   testing::write_file(dir.file("empty/.hidden"), "x");
   try {
-    list_corpus_files(dir.file("empty"), "", "data.corpus");
+    list_corpus_files(dir.file("empty"), "", "", "data.corpus");
     FAIL() << "no error";
   } catch (const ConfigError& e) {
     EXPECT_EQ(e.field(), "data.corpus");
     EXPECT_NE(std::string(e.what()).find("no file to read"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(list_corpus_files("", "", "data.corpus"), ConfigError);
+  EXPECT_THROW(list_corpus_files("", "", "", "data.corpus"), ConfigError);
 }
 
 TEST(CorpusFiles, AFileThatCannotBeReadNamesTheKeyAndTheFile) {

@@ -171,7 +171,8 @@ TEST_F(DamagedFile, AWellFormedReplacementTableReads) {
 
 TEST_F(DamagedFile, AnExtentLargerThanTheFileIsRefusedBeforeAnyAllocation) {
   hdf5_edit::set_table_rows(path_, "/metrics", size_t{1} << 40);
-  expect_refused("table /metrics claims 1099511627776 rows of 72 bytes, more than the");
+  // A /metrics row: 10 numbers of 8 bytes (schema 3 added retention_loss).
+  expect_refused("table /metrics claims 1099511627776 rows of 80 bytes, more than the");
 }
 
 // ---- partial rows ----
@@ -199,7 +200,9 @@ TEST_F(DamagedFile, EveryTableSkipsItsUnwrittenLastRow) {
                                                    {"/decisions", original_.decisions.size()},
                                                    {"/pbt_transfers", original_.transfers.size()},
                                                    {"/groups", original_.groups.size()},
-                                                   {"/summary", 1}};
+                                                   {"/summary", 1},
+                                                   {"/final", original_.finals.size()},
+                                                   {"/final_documents", original_.final_documents.size()}};
   for (const auto& [table, rows] : tables) {
     SCOPED_TRACE(table);
     testing::write_sample_result_file(path_);
@@ -211,6 +214,8 @@ TEST_F(DamagedFile, EveryTableSkipsItsUnwrittenLastRow) {
     EXPECT_EQ(d.transfers.size(), original_.transfers.size());
     EXPECT_EQ(d.groups.size(), original_.groups.size());
     EXPECT_EQ(d.summary.status, "finished");
+    EXPECT_EQ(d.finals.size(), original_.finals.size());
+    EXPECT_EQ(d.final_documents.size(), original_.final_documents.size());
     EXPECT_TRUE(contains(err, std::string(": ") + table + ": skipped the last row, all zero")) << err;
     EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
   }

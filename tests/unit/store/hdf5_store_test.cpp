@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "mpitune/core/error.hpp"
@@ -60,7 +61,8 @@ TEST(Hdf5Store, RoundTripsEveryRecordType) {
     metrics.push_back(m);
   }
   DecisionRecord d{1700000005.0, 1, 3, 0, 1, 9.0, "stop", "below the top 1/3 at rung 1"};
-  TransferRecord x{1700000006.0, 0, 0, 1, 1, 3, 123456789, 0.25, t1.hparams.to_string(), t0.hparams.to_string(), "adapters"};
+  TransferRecord x{1700000006.0, 0, 0, 1, 1, 3, 123456789, 0.25, t1.hparams.to_string(), t0.hparams.to_string(),
+                   "adapters", t1.hparams, t0.hparams};
   SummaryRecord summary{"finished", 1700000010.0, 9.75, 48.75, 3, 0, 1.03};
 
   {
@@ -166,6 +168,8 @@ TEST(Hdf5Store, RoundTripsEveryRecordType) {
   EXPECT_EQ(r.transfers[0].old_hparams, x.old_hparams);
   EXPECT_EQ(r.transfers[0].new_hparams, x.new_hparams);
   EXPECT_EQ(r.transfers[0].payload, "adapters");
+  EXPECT_EQ(r.transfers[0].old_values, x.old_values);
+  EXPECT_EQ(r.transfers[0].new_values, x.new_values);
 
   EXPECT_EQ(r.summary.status, summary.status);
   EXPECT_EQ(r.summary.end_time, summary.end_time);
@@ -375,16 +379,33 @@ TEST(Hdf5Reader, ATruncatedFileIsRefusedWithHdf5sOwnReason) {
 }
 
 // A file written by mpitune 0.1 (schema 1: no model attributes, parameter columns or transfer
-// payload; tests/python/write_sample_results of that version) still reads, those fields empty.
+// payload, nor anything of schema 3; tests/python/write_sample_results of that version) still
+// reads, those fields empty or at their documented defaults.
 TEST(Hdf5Store, ReadsSchemaOneFiles) {
-  const ExperimentData d = read_hdf5_experiment(std::string(MPITUNE_SOURCE_DIR) + "/tests/data/schema1_sample.h5");
+  const std::string path = std::string(MPITUNE_SOURCE_DIR) + "/tests/data/schema1_sample.h5";
+  const ExperimentData d = read_hdf5_experiment(path);
+  EXPECT_EQ(d.path, path);
   EXPECT_EQ(d.info.schema_version, 1);
+  EXPECT_EQ(d.info.world_size, 5);
+  EXPECT_EQ(d.info.devices, 4);  // world_size - 1: the coordinator is no device
+  EXPECT_EQ(d.info.max_t, 0);
+  for (const auto& t : d.trials) EXPECT_EQ(t.metric_step, -1);
+  // Integer hyperparameters, float64 columns in that schema, come back as ints.
+  for (const auto& t : d.trials) EXPECT_TRUE(t.hparams.at("n_layer").is_int()) << t.hparams.to_string();
+  for (const auto& m : d.metrics) EXPECT_TRUE(std::isnan(m.retention_loss));
+  EXPECT_EQ(d.summary.best_budget, 0);
+  EXPECT_EQ(d.summary.best_any_trial, -1);
+  EXPECT_TRUE(std::isnan(d.summary.best_any_metric));
+  EXPECT_TRUE(d.finals.empty());
+  EXPECT_TRUE(d.final_documents.empty());
   EXPECT_EQ(d.info.model_path, "");
   EXPECT_EQ(d.info.params_total, 0);
   ASSERT_EQ(d.trials.size(), 3u);
   for (const auto& t : d.trials) EXPECT_EQ(t.params_trainable, 0);
   ASSERT_EQ(d.transfers.size(), 1u);
   EXPECT_EQ(d.transfers[0].payload, "");
+  EXPECT_TRUE(d.transfers[0].old_values.empty());
+  EXPECT_TRUE(d.transfers[0].new_values.empty());
   EXPECT_GT(d.transfers[0].bytes, 0);
   EXPECT_FALSE(d.metrics.empty());
 }

@@ -56,7 +56,9 @@ inline ExperimentInfo sample_info() {
   info.world_size = 5;
   info.group_size = 2;
   info.num_groups = 2;
+  info.devices = 4;
   info.device_kind = "cpu";
+  info.max_t = 27;
   info.start_time = 1700000000.25;
   info.model_init = "pretrained";
   info.model_path = "/models/SmolLM2-135M";
@@ -81,11 +83,12 @@ inline HParams sample_hparams(double lr, int64_t n_layer, int64_t batch, const c
 }
 
 // A finished experiment written through the real store: 2 groups, 6 trials (every status but
-// pending, one PBT clone), 40 metric rows, their decisions, one PBT transfer and the summary,
+// pending, one PBT clone), 40 metric rows (with retention losses at the eval points), their
+// decisions, one PBT transfer, the summary and two /final rows with 3 test documents each,
 // closed cleanly. What the damaged-file tests and the fuzz start from.
 inline void write_sample_result_file(const std::string& path) {
   const TrialStatus statuses[] = {TrialStatus::Completed, TrialStatus::Stopped, TrialStatus::Failed,
-                                  TrialStatus::Paused,    TrialStatus::Running, TrialStatus::Stopped};
+                                  TrialStatus::Paused,    TrialStatus::Running, TrialStatus::EarlyStopped};
   const char* optimizers[] = {"adamw", "sgd, momentum"};
   auto store = create_hdf5_store(path, /*overwrite=*/true);
   store->begin(sample_info(), {{0, "1,2", "node01,node01", "cpu"}, {1, "3,4", "node02,node02", "cpu"}});
@@ -108,6 +111,7 @@ inline void write_sample_result_file(const std::string& path) {
       m.time = t.start_time + static_cast<double>(step);
       m.train_loss = 4.0 / static_cast<double>(step + id);
       m.eval_loss = step % 3 == 0 ? m.train_loss * 1.05 : kNaN;
+      m.retention_loss = step % 3 == 0 ? 3.25 + 0.125 * static_cast<double>(step) : kNaN;
       m.lr = 1e-3;
       m.tokens = 1024 * step;
       m.throughput = 2500.0 + static_cast<double>(id);
@@ -119,13 +123,28 @@ inline void write_sample_result_file(const std::string& path) {
     t.last_step = 18;
     t.best_metric = 4.0 / static_cast<double>(3 + id) * 1.05;
     t.last_metric = t.best_metric;
+    t.metric_step = 18;
     t.device_seconds = 14.0;
     t.reason = t.status == TrialStatus::Failed ? "non-finite loss at step 18" : "rung 1 of bracket 0";
     store->upsert_trial(t);
     store->append_decision({t.end_time, id, 18, 0, 1, 9.0, trial_status_name(t.status), t.reason});
   }
-  store->append_transfer({1700000009.0, 0, 0, 5, 1, 18, 1234567, 0.125, "lr=0.001", "lr=0.0012", "model"});
-  store->set_summary({"finished", 1700000020.0, 19.0, 95.0, 6, 0, 0.7});
+  const HParams old_values = sample_hparams(1e-3, 2, 8, "adamw", 1.0);
+  HParams new_values = old_values;
+  new_values.set("lr", 1.2e-3);
+  new_values.set("batch_size", int64_t{16});
+  store->append_transfer({1700000009.0, 0, 0, 5, 1, 18, 1234567, 0.125, old_values.to_string(),
+                          new_values.to_string(), "model", old_values, new_values});
+  store->set_summary({"finished", 1700000020.0, 19.0, 95.0, 6, 0, 0.7, 18, 0, 0.7});
+  for (const char* label : {"best", "base"}) {
+    const bool best = std::string(label) == "best";
+    FinalRecord f{label, best ? 0 : -1, best ? 18 : 0, best ? old_values.to_string() : "", best ? 0.7 : 3.5,
+                  best ? 0.75 : 3.6, best ? 0.7 : 3.4, best ? 0.8 : 3.8, 3, 90, 1000, best ? 3.5 : 3.25, 0.5};
+    std::vector<FinalDocumentRecord> documents;
+    for (int64_t doc = 0; doc < 3; ++doc)
+      documents.push_back({label, doc, f.test_loss * static_cast<double>(20 + 5 * doc), 20 + 5 * doc});
+    store->append_final(f, documents);
+  }
   store->close();
 }
 

@@ -27,6 +27,7 @@ inline void expect_same_trial(const TrialRecord& a, const TrialRecord& b) {
   EXPECT_EQ(a.last_step, b.last_step);
   EXPECT_SAME_NUMBER(a.best_metric, b.best_metric);
   EXPECT_SAME_NUMBER(a.last_metric, b.last_metric);
+  EXPECT_EQ(a.metric_step, b.metric_step);
   EXPECT_SAME_NUMBER(a.device_seconds, b.device_seconds);
   EXPECT_EQ(a.reason, b.reason);
   EXPECT_EQ(a.params_total, b.params_total);
@@ -39,10 +40,27 @@ inline void expect_same_metric(const MetricRecord& a, const MetricRecord& b) {
   EXPECT_SAME_NUMBER(a.time, b.time);
   EXPECT_SAME_NUMBER(a.train_loss, b.train_loss);
   EXPECT_SAME_NUMBER(a.eval_loss, b.eval_loss);
+  EXPECT_SAME_NUMBER(a.retention_loss, b.retention_loss);
   EXPECT_SAME_NUMBER(a.lr, b.lr);
   EXPECT_EQ(a.tokens, b.tokens);
   EXPECT_SAME_NUMBER(a.throughput, b.throughput);
   EXPECT_SAME_NUMBER(a.loss_scale, b.loss_scale);
+}
+
+inline void expect_same_final(const FinalRecord& a, const FinalRecord& b) {
+  EXPECT_EQ(a.label, b.label);
+  EXPECT_EQ(a.trial, b.trial);
+  EXPECT_EQ(a.step, b.step);
+  EXPECT_EQ(a.hparams, b.hparams);
+  EXPECT_SAME_NUMBER(a.eval_loss, b.eval_loss);
+  EXPECT_SAME_NUMBER(a.test_loss, b.test_loss);
+  EXPECT_SAME_NUMBER(a.test_ci_low, b.test_ci_low);
+  EXPECT_SAME_NUMBER(a.test_ci_high, b.test_ci_high);
+  EXPECT_EQ(a.test_documents, b.test_documents);
+  EXPECT_EQ(a.test_tokens, b.test_tokens);
+  EXPECT_EQ(a.bootstrap, b.bootstrap);
+  EXPECT_SAME_NUMBER(a.retention_loss, b.retention_loss);
+  EXPECT_SAME_NUMBER(a.seconds, b.seconds);
 }
 
 }  // namespace mpitune::testing

@@ -23,14 +23,15 @@ namespace {
 
 constexpr const char* kReaderVar = "MPITUNE_STORE_TEST_READ";
 
-// "trials=2 metrics=3 decisions=0 completed=1 summary=running", the facts the tests compare.
+// "trials=2 metrics=3 decisions=0 completed=1 summary=running finals=0/0" (the /final rows and
+// /final_documents rows), the facts the tests compare.
 std::string describe_file(const ExperimentData& d) {
   int completed = 0;
   for (const auto& t : d.trials) completed += t.status == TrialStatus::Completed;
   std::ostringstream out;
   out << "trials=" << d.trials.size() << " metrics=" << d.metrics.size()
       << " decisions=" << d.decisions.size() << " completed=" << completed
-      << " summary=" << d.summary.status;
+      << " summary=" << d.summary.status << " finals=" << d.finals.size() << "/" << d.final_documents.size();
   return out.str();
 }
 
@@ -126,13 +127,13 @@ TEST(Hdf5Swmr, AnotherProcessReadsWhatWasFlushedWhileTheWriterGoesOn) {
   never.flush_interval_s = 1e9;
   auto store = create_hdf5_store(path, false, never);
   store->begin(testing::sample_info(), {});
-  EXPECT_EQ(read_in_child(path), "trials=0 metrics=0 decisions=0 completed=0 summary=running");
+  EXPECT_EQ(read_in_child(path), "trials=0 metrics=0 decisions=0 completed=0 summary=running finals=0/0");
 
   store->upsert_trial(trial(0, TrialStatus::Running));
   store->upsert_trial(trial(1, TrialStatus::Running));
   for (int64_t s = 1; s <= 3; ++s) store->append_metric(metric(0, s));
   store->flush();
-  EXPECT_EQ(read_in_child(path), "trials=2 metrics=3 decisions=0 completed=0 summary=running");
+  EXPECT_EQ(read_in_child(path), "trials=2 metrics=3 decisions=0 completed=0 summary=running finals=0/0");
 
   store->upsert_trial(trial(0, TrialStatus::Completed));
   store->append_metric(metric(1, 1));
@@ -140,9 +141,9 @@ TEST(Hdf5Swmr, AnotherProcessReadsWhatWasFlushedWhileTheWriterGoesOn) {
   s.status = "finished";
   store->set_summary(s);
   store->flush();
-  EXPECT_EQ(read_in_child(path), "trials=2 metrics=4 decisions=0 completed=1 summary=finished");
+  EXPECT_EQ(read_in_child(path), "trials=2 metrics=4 decisions=0 completed=1 summary=finished finals=0/0");
   store->close();
-  EXPECT_EQ(describe_file(read_hdf5_experiment(path)), "trials=2 metrics=4 decisions=0 completed=1 summary=finished");
+  EXPECT_EQ(describe_file(read_hdf5_experiment(path)), "trials=2 metrics=4 decisions=0 completed=1 summary=finished finals=0/0");
 }
 
 TEST(Hdf5Swmr, RowsBecomeVisibleWithoutExplicitFlushWhenTheIntervalHasPassed) {
@@ -154,7 +155,7 @@ TEST(Hdf5Swmr, RowsBecomeVisibleWithoutExplicitFlushWhenTheIntervalHasPassed) {
   store->begin(testing::sample_info(), {});
   store->append_metric(metric(7, 1));
   store->append_metric(metric(7, 2));
-  EXPECT_EQ(read_in_child(path), "trials=0 metrics=2 decisions=0 completed=0 summary=running");
+  EXPECT_EQ(read_in_child(path), "trials=0 metrics=2 decisions=0 completed=0 summary=running finals=0/0");
 }
 
 TEST(Hdf5Swmr, DecisionsAreVisibleAtOnceWithoutWaitingForTheInterval) {
@@ -165,9 +166,28 @@ TEST(Hdf5Swmr, DecisionsAreVisibleAtOnceWithoutWaitingForTheInterval) {
   auto store = create_hdf5_store(path, false, never);
   store->begin(testing::sample_info(), {});
   store->append_decision({1700000001.0, 0, 3, 0, 1, 3.0, "stop", "below the cutoff"});
-  EXPECT_EQ(read_in_child(path), "trials=0 metrics=0 decisions=1 completed=0 summary=running");
+  EXPECT_EQ(read_in_child(path), "trials=0 metrics=0 decisions=1 completed=0 summary=running finals=0/0");
   store->upsert_trial(trial(0, TrialStatus::Completed));
-  EXPECT_EQ(read_in_child(path), "trials=1 metrics=0 decisions=1 completed=1 summary=running");
+  EXPECT_EQ(read_in_child(path), "trials=1 metrics=0 decisions=1 completed=1 summary=running finals=0/0");
+}
+
+TEST(Hdf5Swmr, FinalRowsAreVisibleAtOnceWithoutWaitingForTheInterval) {
+  testing::TempDir dir;
+  const std::string path = dir.file("final.h5");
+  Hdf5StoreOptions never;
+  never.flush_interval_s = 1e9;
+  auto store = create_hdf5_store(path, false, never);
+  store->begin(testing::sample_info(), {});
+  // Both tables exist from begin() on (SWMR creates nothing later), empty.
+  EXPECT_EQ(read_in_child(path), "trials=0 metrics=0 decisions=0 completed=0 summary=running finals=0/0");
+  FinalRecord f;
+  f.label = "best";
+  f.test_loss = 2.5;
+  store->append_final(f, {{"best", 0, 7.0, 3}, {"best", 1, 4.0, 2}, {"best", 2, 1.5, 1}});
+  EXPECT_EQ(read_in_child(path), "trials=0 metrics=0 decisions=0 completed=0 summary=running finals=1/3");
+  f.label = "base";
+  store->append_final(f, {{"base", 0, 9.0, 3}});
+  EXPECT_EQ(read_in_child(path), "trials=0 metrics=0 decisions=0 completed=0 summary=running finals=2/4");
 }
 
 TEST(Hdf5Swmr, AFileWhoseWriterNeverClosedItStaysReadable) {
@@ -192,7 +212,7 @@ TEST(Hdf5Swmr, AFileWhoseWriterNeverClosedItStaysReadable) {
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFEXITED(status));
   ASSERT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_EQ(describe_file(read_hdf5_experiment(path)), "trials=1 metrics=1 decisions=0 completed=0 summary=running");
+  EXPECT_EQ(describe_file(read_hdf5_experiment(path)), "trials=1 metrics=1 decisions=0 completed=0 summary=running finals=0/0");
 }
 
 TEST(Hdf5Swmr, H5dumpOpensAFinishedFile) {
@@ -208,6 +228,32 @@ TEST(Hdf5Swmr, H5dumpOpensAFinishedFile) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("\"completed\""), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("\"batch_size\""), std::string::npos) << r.output;
+}
+
+// What h5py and pandas see: integer hyperparameters in int64 columns, the others in float64
+// or strings (the store's own reader takes any of them, so only another reader can tell).
+TEST(Hdf5Swmr, H5dumpShowsIntegerHyperparametersAsInt64Columns) {
+  const char* h5dump = "/usr/bin/h5dump";
+  ASSERT_EQ(access(h5dump, X_OK), 0) << "install the Debian package hdf5-tools (mpi_scripts/install_deps.sh)";
+  testing::TempDir dir;
+  const std::string path = dir.file("types.h5");
+  auto store = create_hdf5_store(path, false);
+  store->begin(testing::sample_info(), {});
+  store->upsert_trial(trial(0, TrialStatus::Completed));
+  store->close();
+  const ChildResult r = run_child({h5dump, "-H", "-d", "/trials", path}, {});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto type_of = [&](const std::string& column) {
+    const size_t at = r.output.find("\"" + column + "\";");
+    if (at == std::string::npos) return std::string("absent");
+    const size_t line = r.output.rfind('\n', at) + 1;
+    return r.output.substr(line, at - line);
+  };
+  EXPECT_NE(type_of("n_layer").find("H5T_STD_I64LE"), std::string::npos) << r.output;     // int(2, 6)
+  EXPECT_NE(type_of("batch_size").find("H5T_STD_I64LE"), std::string::npos) << r.output;  // choice(8, 16, 32)
+  EXPECT_NE(type_of("lr").find("H5T_IEEE_F64LE"), std::string::npos) << r.output;
+  EXPECT_NE(type_of("warmup").find("H5T_IEEE_F64LE"), std::string::npos) << r.output;     // grid(0.5, 1.0)
+  EXPECT_NE(type_of("metric_step").find("H5T_STD_I64LE"), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -1,0 +1,36 @@
+// Cell formatting of the report tables (see report_cells.hpp).
+#include "report_cells.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace mpitune {
+namespace report_cells {
+
+std::string num(double x, const char* format) {
+  if (std::isnan(x)) return "";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, x);
+  return buf;
+}
+
+std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
+
+std::string md(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') out += '\\';
+    out += c == '\n' ? ' ' : c;
+  }
+  return out;
+}
+
+std::string csv(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+}  // namespace report_cells
+}  // namespace mpitune
