@@ -389,6 +389,11 @@ bool CoordinatorCore::patience_ran_out(TrialId id, int64_t step, double v, std::
 
 bool CoordinatorCore::begin_final_phase(double now) {
   if (!opts_.final_eval) return false;
+  // Paused trials can no longer resume (finish() would end them): they end now, so that one of
+  // them that is the best is kept (its checkpoint moves to the keep root) and evaluated.
+  for (auto& [id, t] : trials_)
+    if (t.status == TrialStatus::Paused)
+      end_trial(id, TrialStatus::Stopped, budget_spent_ ? "time budget reached" : "experiment ended", now);
   const BestChoice best = best_choice(/*ended_only=*/true);
   if (best.trial < 0) return false;
   const TrialRecord& bt = trials_.at(best.trial);
@@ -623,7 +628,10 @@ std::vector<Outgoing> CoordinatorCore::on_checkpoint_done(int group, const Check
   if (ts.keeping) {  // its final weights, not a pause
     ts.keeping = false;
     store_.upsert_trial(trials_.at(c.trial));
-    mark_kept(c.trial);
+    // With keep = best, a better trial may have ended while these weights were written (its
+    // own are being written, or kept already): then these go.
+    if (wants_keep(c.trial)) mark_kept(c.trial);
+    else deletions_.push_back(trial_checkpoint_dir(opts_.keep_root, c.trial));
     append(out, assign(group, now));
     append(out, assign_idle_groups(now));
     return out;

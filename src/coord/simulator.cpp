@@ -91,6 +91,7 @@ SimulationResult simulate(const SimulationSetup& setup) {
   };
   std::function<void(const std::vector<Outgoing>&)> apply;  // recursive: a clone's answer
   apply = [&](const std::vector<Outgoing>& outs) {
+    apply_folder_changes(core);  // first, as the MPI shell does: an order may name a moved folder
     for (const auto& out : outs) {
       VirtualGroup& g = groups[out.group];
       if (auto* seg = std::get_if<SegmentMsg>(&out.message)) {

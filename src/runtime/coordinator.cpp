@@ -47,10 +47,12 @@ std::string run_coordinator(CoordinatorRun& run) {
   run.store.begin(run.info, run.groups);
   CoordinatorCore core(o, *scheduler, *searcher, run.store);
 
-  // Orders go out as they are decided; checkpoint folders no trial can resume from go too.
+  // Orders go out as they are decided, after the folder changes decided with them: an order
+  // may name a folder that was just moved (a paused trial's checkpoint that became its kept
+  // weights, which the final evaluation then loads); the folders that go are ones no order needs.
   auto send_all = [&](const std::vector<Outgoing>& outs) {
-    for (const auto& out : outs) run.channel.send(run.topo.leader_of(out.group), out.message);
     apply_folder_changes(core);
+    for (const auto& out : outs) run.channel.send(run.topo.leader_of(out.group), out.message);
   };
   auto print_status = [&](double now) {
     if (run.quiet) return;

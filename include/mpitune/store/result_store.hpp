@@ -113,7 +113,8 @@ struct DecisionRecord {
   int bracket = -1;
   int rung = -1;
   double budget = kNaN;
-  std::string action;  // "start", "continue", "stop", "pause", "resume", "clone", "complete", "fail"
+  std::string action;  // "start", "continue", "stop", "pause", "resume", "clone", "complete", "fail",
+                       // "early_stop", "final_eval"
   std::string reason;
 };
 

@@ -1,10 +1,12 @@
 // The coordinator logic, driven by the in-process simulator over synthetic objectives.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <sstream>
 
+#include "mpitune/coord/factories.hpp"
 #include "mpitune/coord/simulator.hpp"
 #include "mpitune/core/fault_injection.hpp"
 #include "mpitune/objective/synthetic.hpp"
@@ -164,6 +166,41 @@ TEST(CoordinatorKeep, BestKeepsOnlyTheBestTrialsFinalState) {
   EXPECT_TRUE(none.kept_folders.empty());
   // Keeping costs no trial: the same decisions with and without it.
   EXPECT_EQ(decision_trace(r.data), decision_trace(none.data));
+}
+
+TEST(CoordinatorKeep, AWorseTrialsWeightsWrittenLastDoNotReplaceTheBest) {
+  // Two groups end two FIFO trials; the better one's kept weights are written first, the worse
+  // one's (asked for while it was the best so far) last: the best stays kept.
+  const auto cfg = make_config("scheduler.type=fifo\nscheduler.max_t=2\nexperiment.max_trials=2");
+  auto scheduler = make_scheduler(cfg);
+  auto searcher = make_searcher(cfg);
+  MemoryStore store;
+  CoordinatorOptions o = coordinator_options(cfg, 2, 0, "ckpt");
+  o.keep = "best";
+  o.keep_root = "kept";
+  store.begin(experiment_info(cfg, 2, 0), {});
+  CoordinatorCore core(o, *scheduler, *searcher, store);
+  core.handle(0, ReadyMsg{0}, 0);
+  core.handle(1, ReadyMsg{1}, 0);
+  auto done = [](int group, TrialId trial, double loss) {
+    SegmentDoneMsg d;
+    d.group = group, d.trial = trial, d.step = 2, d.metrics.eval_loss = loss, d.seconds = 1;
+    return d;
+  };
+  auto checkpoint_order = [](const std::vector<Outgoing>& out, TrialId trial) {
+    for (const auto& o : out)
+      if (auto* c = std::get_if<CheckpointMsg>(&o.message); c && c->trial == trial) return true;
+    return false;
+  };
+  EXPECT_TRUE(checkpoint_order(core.handle(0, done(0, 0, 2.0), 1), 0));  // the best so far
+  EXPECT_TRUE(checkpoint_order(core.handle(1, done(1, 1, 1.0), 2), 1));  // better
+  core.handle(1, CheckpointDoneMsg{1, 1, 2, 0.1}, 3);
+  EXPECT_EQ(core.kept(), (std::set<TrialId>{1}));
+  core.handle(0, CheckpointDoneMsg{0, 0, 2, 0.1}, 4);
+  EXPECT_EQ(core.kept(), (std::set<TrialId>{1}));
+  const auto deletions = core.take_deletions();
+  EXPECT_NE(std::find(deletions.begin(), deletions.end(), trial_checkpoint_dir("kept", 0)), deletions.end());
+  EXPECT_EQ(std::find(deletions.begin(), deletions.end(), trial_checkpoint_dir("kept", 1)), deletions.end());
 }
 
 TEST(CoordinatorKeep, AllKeepsEveryTrialThatDidNotFailIncludingPausedOnes) {
