@@ -10,6 +10,7 @@
 
 #include "mpitune/coord/factories.hpp"
 #include "mpitune/core/error.hpp"
+#include "mpitune/core/final_eval.hpp"
 
 namespace mpitune {
 namespace {
@@ -148,19 +149,7 @@ SimulationResult simulate(const SimulationSetup& setup) {
         done.label = f->label;
         done.trial = f->trial;
         try {
-          if (!f->checkpoint.empty()) {
-            g.trainable->release();
-            g.trainable->load_checkpoint(f->checkpoint, f->trial, f->hparams);
-          } else if (!f->held) {
-            g.trainable->release();
-            g.trainable->start(f->trial, f->hparams, f->seed, f->max_steps);
-          }
-          done.step = g.trainable->step();
-          done.eval_loss = g.trainable->evaluate();
-          done.retention_loss = g.trainable->evaluate_retention();
-          Trainable::DocumentLosses docs = g.trainable->evaluate_test_documents();
-          done.doc_loss_sums = std::move(docs.loss_sums);
-          done.doc_tokens = std::move(docs.tokens);
+          run_final_eval(*g.trainable, *f, g.seg.trial, done);  // it holds the trial it last trained
         } catch (const std::exception& e) {
           done.ok = false;
           done.reason = e.what();

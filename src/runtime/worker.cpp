@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "mpitune/core/error.hpp"
+#include "mpitune/core/final_eval.hpp"
 
 namespace mpitune {
 namespace {
@@ -289,41 +290,23 @@ void Worker::run_segment(SegmentMsg seg) {
   send(done);
 }
 
-// The model of a final evaluation: a kept checkpoint, the trial the group holds (a final
-// retrain), or a fresh untrained start (the base model). Every rank takes part in each call
-// (the sharded model's collectives), and a failure on any rank is the group's.
+// A final evaluation (final_eval.hpp). Every rank takes part in each call (the sharded model's
+// collectives), and a failure on any rank is the group's.
 void Worker::final_eval(const FinalEvalMsg& f) {
   const auto t0 = std::chrono::steady_clock::now();
   FinalEvalDoneMsg done;
   done.group = topo_.group;
   done.label = f.label;
   done.trial = f.trial;
-  Trainable::DocumentLosses docs;
-  std::optional<std::string> err = guarded([&] {
-    if (!f.checkpoint.empty()) {
-      trainable_.release();
-      trainable_.load_checkpoint(f.checkpoint, f.trial, f.hparams);
-    } else if (!f.held) {
-      trainable_.release();
-      trainable_.start(f.trial, f.hparams, f.seed, f.max_steps);
-    } else if (current_trial_ != f.trial) {
-      throw InfraError("asked to evaluate trial " + std::to_string(f.trial) + " but this group holds trial " +
-                       std::to_string(current_trial_));
-    }
-    done.step = trainable_.step();
-    done.eval_loss = trainable_.evaluate();
-    done.retention_loss = trainable_.evaluate_retention();
-    docs = trainable_.evaluate_test_documents();
-  });
+  std::optional<std::string> err = guarded([&] { run_final_eval(trainable_, f, current_trial_, done); });
   const int64_t failed_rank = control_.max(err ? control_.rank() + 1 : 0);
   trainable_.release();
   current_trial_ = -1;
   if (failed_rank) {
     done.ok = false;
     done.reason = control_.text_to_leader(err ? *err : "", static_cast<int>(failed_rank - 1));
-  } else {
-    done.doc_loss_sums = std::move(docs.loss_sums);
-    done.doc_tokens = std::move(docs.tokens);
+    done.doc_loss_sums.clear();
+    done.doc_tokens.clear();
   }
   done.seconds = seconds_since(t0);
   send(done);
