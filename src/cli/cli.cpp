@@ -56,15 +56,29 @@ int run_command(int argc, char** argv, const std::vector<std::string>& args) {
       "mpitune run [--config FILE] [--set section.key=value ...]\n"
       "  Run an experiment. Without --config, runs the embedded default (ASHA over the LoRA\n"
       "  fine-tuning of the project's base model: mpi_scripts/base_model.sh makes it).\n"
-      "  Start it with: mpirun -np 1+K*G mpitune run --config FILE  (K groups of G ranks)\n\noptions");
+      "  Start it with: mpirun -np 1+K*G mpitune run --config FILE  (K groups of G ranks)\n"
+      "  Time limits: on SIGUSR1, SIGTERM or SIGINT every running trial is checkpointed and the job\n"
+      "  exits with code 3; the same command then continues it (experiment.resume = auto), or\n"
+      "  mpitune run --resume FILE. With mpirun send SIGUSR1 (it forwards it and waits); with srun,\n"
+      "  sbatch --signal=B:USR1@180. Exit codes: 0 finished, 2 bad input, 3 interrupted (resumable),\n"
+      "  4 aborted: a group stopped answering (experiment.heartbeat_timeout_s; resumable), 1 other errors.\n\noptions");
   desc.add_options()("help,h", "this help")
       ("config,c", po::value<std::string>(), "experiment INI file (configs/*.ini are examples)")
       ("set,s", po::value<std::vector<std::string>>()->composing(), "override a key: section.key=value (repeatable)")
       ("quiet,q", "no live status table")
+      ("resume", po::value<std::string>()->implicit_value(""), "continue the interrupted experiment in the output, or in FILE (--resume FILE: its own config unless --config)")
+      ("no-resume", "never continue an existing output (the overwrite rule applies)")
       ("export", po::value<std::string>(), "export the best trial's final weights here at the end (experiment.export_dir; none: no export)")
       ("print-default-config", "print the embedded default config and exit");
   try {
-    const po::variables_map vm = parse_command_line(args, desc, nullptr, "run");
+    // `--resume FILE` (a separate word) is `--resume=FILE`: the option's value is optional.
+    std::vector<std::string> words = args;
+    for (size_t i = 0; i + 1 < words.size(); ++i)
+      if (words[i] == "--resume" && !words[i + 1].empty() && words[i + 1][0] != '-') {
+        words[i] = "--resume=" + words[i + 1];
+        words.erase(words.begin() + static_cast<long>(i) + 1);
+      }
+    const po::variables_map vm = parse_command_line(words, desc, nullptr, "run");
     if (vm.count("help") || vm.count("print-default-config")) {
       if (mpi.rank() == 0) {
         if (vm.count("help")) std::cout << desc << "\n";
@@ -77,6 +91,13 @@ int run_command(int argc, char** argv, const std::vector<std::string>& args) {
     if (vm.count("set")) req.overrides = vm["set"].as<std::vector<std::string>>();
     if (vm.count("export")) req.overrides.push_back("experiment.export_dir=" + vm["export"].as<std::string>());
     req.quiet = vm.count("quiet") > 0;
+    if (vm.count("resume") && vm.count("no-resume"))
+      throw ConfigError("--resume", "and --no-resume were both given", "give one of them");
+    if (vm.count("resume")) {
+      req.resume = true;
+      req.resume_file = vm["resume"].as<std::string>();
+    }
+    if (vm.count("no-resume")) req.resume = false;
     req.command_line = joined_command_line(argc, argv);
     return run_experiment(req);
   } catch (const ConfigError& e) {

@@ -31,6 +31,7 @@ MpiChannel::~MpiChannel() {
 }
 
 void MpiChannel::send(int dest, const Message& m) {
+  std::lock_guard<std::mutex> lock(mutex_);
   pending_.push_back(PendingSend{MPI_REQUEST_NULL, encode(m)});
   auto& p = pending_.back();
   MPI_CHECK(MPI_Isend(p.bytes.data(), static_cast<int>(p.bytes.size()), MPI_BYTE, dest, kControlTag,
@@ -48,6 +49,7 @@ void MpiChannel::complete_finished_sends() {
 }
 
 std::optional<Envelope> MpiChannel::poll(int source) {
+  std::lock_guard<std::mutex> lock(mutex_);
   complete_finished_sends();
   int flag = 0;
   MPI_Status status;
@@ -62,9 +64,13 @@ std::optional<Envelope> MpiChannel::poll(int source) {
 
 void MpiChannel::drain() {
   Backoff backoff;
-  while (!pending_.empty()) {
-    complete_finished_sends();
-    if (!pending_.empty()) backoff.pause();
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      complete_finished_sends();
+      if (pending_.empty()) return;
+    }
+    backoff.pause();  // unlocked: another thread may send meanwhile
   }
 }
 

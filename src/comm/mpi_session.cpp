@@ -1,6 +1,7 @@
 #include "mpitune/comm/mpi_session.hpp"
 
 #include <cstdlib>
+#include <string>
 
 #include "mpitune/comm/mpi_check.hpp"
 
@@ -14,8 +15,10 @@ void throw_mpi_error(int code, const char* call, const char* file, int line) {
 }
 
 MpiSession::MpiSession(int* argc, char*** argv) {
+  const char* asked = std::getenv("MPITUNE_MPI_THREADS");
+  const bool funneled = asked && std::string(asked) == "funneled";
   int provided = 0;
-  MPI_CHECK(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided));
+  MPI_CHECK(MPI_Init_thread(argc, argv, funneled ? MPI_THREAD_FUNNELED : MPI_THREAD_MULTIPLE, &provided));
   MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
   MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
   MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size_));
@@ -32,6 +35,15 @@ std::string MpiSession::host() const {
   int len = 0;
   MPI_CHECK(MPI_Get_processor_name(name, &len));
   return std::string(name, len);
+}
+
+bool MpiSession::threads_multiple() {
+  int initialized = 0, finalized = 0;
+  if (MPI_Initialized(&initialized) != MPI_SUCCESS || !initialized) return false;
+  if (MPI_Finalized(&finalized) != MPI_SUCCESS || finalized) return false;
+  int provided = 0;
+  MPI_CHECK(MPI_Query_thread(&provided));
+  return provided == MPI_THREAD_MULTIPLE;
 }
 
 void MpiSession::abort_job(int code) {

@@ -47,6 +47,10 @@ std::string trial_checkpoint_dir(const std::string& root, TrialId id) {
   return root + "/trial-" + std::to_string(id);
 }
 
+std::string trial_preempt_dir(const std::string& root, TrialId id) {
+  return trial_checkpoint_dir(root, id) + "-preempt";
+}
+
 void apply_folder_changes(CoordinatorCore& core) {
   for (const auto& [from, to] : core.take_moves()) {
     std::error_code ec;
@@ -70,8 +74,65 @@ CoordinatorCore::CoordinatorCore(const CoordinatorOptions& opts, Scheduler& sche
   MPITUNE_CHECK(opts.num_groups >= 1, "a coordinator needs at least one group");
 }
 
-std::vector<Outgoing> CoordinatorCore::handle(int group, const Message& m, double now) {
-  MPITUNE_CHECK(group >= 0 && group < opts_.num_groups, "message from unknown group " + std::to_string(group));
+void CoordinatorCore::log_event(const std::string& kind, int group, std::vector<uint8_t> data, double now,
+                                int64_t vtime) {
+  EventRecord e;
+  e.seq = next_event_++;
+  e.time = now;
+  e.vtime = vtime;
+  now_ = now;
+  vtime_ = vtime;
+  e.group = group;
+  e.kind = kind;
+  e.data = std::move(data);
+  store_.append_event(e);
+}
+
+bool CoordinatorCore::is_stale(const Message& m) const {
+  const auto* r = std::get_if<ReportMsg>(&m);
+  if (!r) return false;
+  auto it = state_.find(r->trial);
+  return it != state_.end() && r->step <= it->second.stale_until;
+}
+
+std::vector<Outgoing> CoordinatorCore::handle(int group, const Message& m, double now, int64_t vtime) {
+  MPITUNE_CHECK(group >= 0 && group < static_cast<int>(groups_.size()), "message from unknown group " + std::to_string(group));
+  if (std::holds_alternative<HeartbeatMsg>(m) || is_stale(m)) return {};
+  log_event("message", group, encode(m), now, vtime);
+  return finalize(dispatch(group, m, now));
+}
+
+std::vector<Outgoing> CoordinatorCore::finalize(std::vector<Outgoing> outs) {
+  std::vector<Outgoing> sent;
+  sent.reserve(outs.size());
+  for (auto& o : outs) {
+    GroupInfo& g = groups_[o.group];
+    if (auto* seg = std::get_if<SegmentMsg>(&o.message)) g.seg = *seg, g.parked = false;
+    if (std::holds_alternative<FinalEvalMsg>(o.message)) g.final_order = o.message, g.parked = false;
+    if (std::holds_alternative<SegmentMsg>(o.message) || std::holds_alternative<CheckpointMsg>(o.message) ||
+        std::holds_alternative<FinalEvalMsg>(o.message))
+      g.since = now_, g.since_vtime = vtime_;
+    if (!preempting_ || std::holds_alternative<PreemptMsg>(o.message) || std::holds_alternative<ShutdownMsg>(o.message)) {
+      sent.push_back(std::move(o));
+      continue;
+    }
+    // Preempting: no new work goes out; the next job finds it in the replayed state.
+    const bool needs_held_state = std::holds_alternative<CheckpointMsg>(o.message) ||
+                                  (std::holds_alternative<SegmentMsg>(o.message) &&
+                                   std::get<SegmentMsg>(o.message).init == SegmentInit::Continue);
+    if (std::holds_alternative<SegmentMsg>(o.message) || std::holds_alternative<CheckpointMsg>(o.message) ||
+        std::holds_alternative<FinalEvalMsg>(o.message))
+      g.parked = true;
+    // The group holds the trial this work needs: it checkpoints it instead.
+    if (needs_held_state && !g.preempt_sent && g.trial >= 0) {
+      g.preempt_sent = g.preempt_out = true;
+      sent.push_back({o.group, PreemptMsg{g.trial, trial_preempt_dir(opts_.checkpoint_root, g.trial)}});
+    }
+  }
+  return sent;
+}
+
+std::vector<Outgoing> CoordinatorCore::dispatch(int group, const Message& m, double now) {
   return std::visit(
       Overload{
           [&](const ReadyMsg&) {
@@ -84,6 +145,7 @@ std::vector<Outgoing> CoordinatorCore::handle(int group, const Message& m, doubl
           [&](const CheckpointDoneMsg& c) { return on_checkpoint_done(group, c, now); },
           [&](const StateReceivedMsg& r) { return on_state_received(group, r, now); },
           [&](const FinalEvalDoneMsg& f) { return on_final_eval_done(group, f, now); },
+          [&](const PreemptedMsg& p) { return on_preempted(group, p, now); },
           [&](const auto& other) -> std::vector<Outgoing> {
             throw InfraError(std::string("coordinator received unexpected ") + message_name(Message(other)));
           },
@@ -131,6 +193,8 @@ void CoordinatorCore::set_busy(int group, TrialId id, int64_t until) {
 std::vector<Outgoing> CoordinatorCore::assign(int group, double now) {
   std::vector<Outgoing> out;
   if (groups_[group].state != GroupState::Idle) return out;
+  // Work a previous job left unfinished comes first.
+  if (!stopping_ && start_recovery(group, out, now)) return out;
   // Once the budget is spent or a stop was asked for, nothing new starts and nothing resumes.
   while (!stopping_ && !budget_spent_) {
     const bool may_start = can_start_new();
@@ -232,10 +296,19 @@ std::vector<Outgoing> CoordinatorCore::start_clone(int group, TrialId trial, Tri
                                          std::to_string(from_step) + ", then " + t.hparams.to_string());
   record_decision(trial, from_step, "clone", d, now);
 
+  // Once the source's state replaces the target's, the target's own checkpoints are of another
+  // lineage: a later job must not resume it from them.
+  auto forget_own_state = [&] {
+    TrialState& tts = state_.at(trial);
+    if (!tts.resume_dir.empty() && tts.resume_dir != tts.checkpoint) deletions_.push_back(tts.resume_dir);
+    tts.resume_dir.clear();
+    tts.resume_step = -1;
+  };
   // The source is training on a group: its ranks send their state straight to ours.
   for (size_t h = 0; h < groups_.size(); ++h) {
     const GroupInfo& gh = groups_[h];
     if (gh.state == GroupState::Busy && gh.trial == source) {
+      forget_own_state();
       SegmentMsg seg = segment_for(trial, from_step, until, SegmentInit::Clone);
       seg.source_trial = source;
       seg.source_group = static_cast<int>(h);
@@ -246,6 +319,7 @@ std::vector<Outgoing> CoordinatorCore::start_clone(int group, TrialId trial, Tri
   // The source is paused: load its checkpoint (now, or once it is written).
   const TrialState& ss = state_.at(source);
   if (src.status == TrialStatus::Paused && (ss.checkpoint_ready || ss.saving)) {
+    forget_own_state();
     SegmentMsg seg = segment_for(trial, from_step, until, SegmentInit::Resume);
     seg.source_trial = source;
     return start_from_checkpoint(group, source, std::move(seg), now);
@@ -352,6 +426,9 @@ void CoordinatorCore::end_trial(TrialId id, TrialStatus status, const std::strin
     }
     ts.checkpoint_ready = false;
   }
+  if (!ts.resume_dir.empty() && ts.resume_dir != ts.checkpoint) deletions_.push_back(ts.resume_dir);
+  ts.resume_dir.clear();
+  ts.resume_step = -1;
 }
 
 bool CoordinatorCore::wants_keep(TrialId id) const {
@@ -538,6 +615,24 @@ std::vector<Outgoing> CoordinatorCore::on_segment_done(int group, const SegmentD
                 "group " + std::to_string(group) + " finished trial " + std::to_string(m.trial) +
                     " it was not running");
   const TrialId id = m.trial;
+  TrialState& ts0 = state_.at(id);
+  if (ts0.then != Recovery::Kind::Run) {
+    // A resumed trial is back at the step of a pause or keep write its old job did not finish:
+    // write it now (the scheduler decided it long ago; the step was recorded then).
+    const bool keeping = ts0.then == Recovery::Kind::Keep;
+    ts0.then = Recovery::Kind::Run;
+    trials_.at(id).device_seconds += m.seconds * opts_.group_size;
+    g.state = GroupState::Saving;
+    if (keeping) {
+      ts0.keeping = true;
+      out.push_back({group, CheckpointMsg{id, trial_checkpoint_dir(opts_.keep_root, id)}});
+    } else {
+      ts0.saving = true;
+      ts0.checkpoint_ready = false;
+      out.push_back({group, CheckpointMsg{id, ts0.checkpoint}});
+    }
+    return out;
+  }
   record_metric(id, m.step, m.metrics, now);
   TrialRecord& t = trials_.at(id);
   t.device_seconds += m.seconds * opts_.group_size;
@@ -638,6 +733,7 @@ std::vector<Outgoing> CoordinatorCore::on_checkpoint_done(int group, const Check
   }
   ts.saving = false;
   ts.checkpoint_ready = true;
+  set_resume_point(c.trial, ts.checkpoint, c.step);
   // Stopped while it was being written (e.g. it lost its rung): no one will resume it; it may
   // be kept.
   if (is_terminal(trials_.at(c.trial).status)) {
@@ -819,8 +915,17 @@ std::vector<Outgoing> CoordinatorCore::on_trial_failed(int group, const TrialFai
 }
 
 std::vector<Outgoing> CoordinatorCore::tick(double now) {
+  if (opts_.time_budget_s > 0 && !budget_spent_ && !preempting_ &&
+      now - opts_.start_time - opts_.offline_s >= opts_.time_budget_s)
+    return spend_budget(now);
+  return {};
+}
+
+std::vector<Outgoing> CoordinatorCore::spend_budget(double now) {
   std::vector<Outgoing> out;
-  if (opts_.time_budget_s > 0 && !budget_spent_ && now - opts_.start_time >= opts_.time_budget_s) {
+  if (budget_spent_) return out;
+  log_event("budget", -1, {}, now);
+  {
     budget_spent_ = true;
     for (size_t i = 0; i < groups_.size(); ++i) {
       const GroupInfo& g = groups_[i];
@@ -830,17 +935,18 @@ std::vector<Outgoing> CoordinatorCore::tick(double now) {
       // the best), unless the budget is already past by more than the margin.
       const double margin =
           opts_.budget_eval_margin_s > 0 ? opts_.budget_eval_margin_s : std::max(30.0, 0.1 * opts_.time_budget_s);
-      const bool evaluate = now - opts_.start_time <= opts_.time_budget_s + margin;
+      const bool evaluate = now - opts_.start_time - opts_.offline_s <= opts_.time_budget_s + margin;
       out.push_back({static_cast<int>(i), StopTrialMsg{g.trial, "time budget reached", evaluate}});
     }
     append(out, maybe_shutdown(now));
   }
-  return out;
+  return finalize(std::move(out));
 }
 
 std::vector<Outgoing> CoordinatorCore::request_stop(double now, const std::string& why) {
   std::vector<Outgoing> out;
   if (stopping_) return out;
+  log_event("stop", -1, std::vector<uint8_t>(why.begin(), why.end()), now);
   stopping_ = true;
   stop_why_ = why;
   for (size_t i = 0; i < groups_.size(); ++i) {
@@ -850,8 +956,218 @@ std::vector<Outgoing> CoordinatorCore::request_stop(double now, const std::strin
     out.push_back({static_cast<int>(i), StopTrialMsg{g.trial, why}});
   }
   append(out, maybe_shutdown(now));
-  (void)now;
+  return finalize(std::move(out));
+}
+
+std::vector<Outgoing> CoordinatorCore::request_preempt(double now, const std::string& why) {
+  std::vector<Outgoing> out;
+  if (preempting_ || done()) return out;
+  log_event("preempt", -1, std::vector<uint8_t>(why.begin(), why.end()), now);
+  preempting_ = true;
+  stop_why_ = why;
+  for (size_t i = 0; i < groups_.size(); ++i) {
+    GroupInfo& g = groups_[i];
+    if (g.state == GroupState::Starting || g.state == GroupState::Shut) continue;
+    // The trial whose state the group holds: the one it trains or writes, or the one it ended
+    // a segment of (still in memory until its next order) when that trial goes on.
+    TrialId held = -1;
+    if (g.state == GroupState::Busy || g.state == GroupState::Saving) held = g.trial;
+    if (g.state == GroupState::Idle && g.trial >= 0 && trials_.count(g.trial) && !is_terminal(trials_.at(g.trial).status))
+      held = g.trial;
+    g.preempt_sent = g.preempt_out = true;
+    out.push_back({static_cast<int>(i), PreemptMsg{held, held >= 0 ? trial_preempt_dir(opts_.checkpoint_root, held) : ""}});
+  }
   return out;
+}
+
+bool CoordinatorCore::preempt_complete() const {
+  if (!preempting_) return false;
+  for (const auto& g : groups_)
+    if (g.preempt_out) return false;
+  return true;
+}
+
+std::vector<int> CoordinatorCore::working_groups() const {
+  std::vector<int> out;
+  for (size_t i = 0; i < groups_.size(); ++i) {
+    const GroupInfo& g = groups_[i];
+    const bool owes = g.preempt_out || (!g.parked && (g.state == GroupState::Busy || g.state == GroupState::Saving ||
+                                                       g.state == GroupState::Final));
+    if (owes) out.push_back(static_cast<int>(i));
+  }
+  return out;
+}
+
+void CoordinatorCore::set_resume_point(TrialId id, const std::string& dir, int64_t step) {
+  TrialState& ts = state_.at(id);
+  if (!ts.resume_dir.empty() && ts.resume_dir != dir && ts.resume_dir != ts.checkpoint)
+    deletions_.push_back(ts.resume_dir);
+  ts.resume_dir = dir;
+  ts.resume_step = step;
+}
+
+std::vector<Outgoing> CoordinatorCore::on_preempted(int group, const PreemptedMsg& p, double now) {
+  GroupInfo& g = groups_[group];
+  g.preempt_out = false;
+  // Its running segment (if any) is abandoned: the next job resumes it.
+  if (g.state == GroupState::Busy || g.state == GroupState::Final) g.parked = true;
+  const std::string dir = p.trial >= 0 ? trial_preempt_dir(opts_.checkpoint_root, p.trial) : "";
+  const bool usable = p.ok && p.trial >= 0 && trials_.count(p.trial) && !is_terminal(trials_.at(p.trial).status);
+  if (p.trial >= 0 && trials_.count(p.trial)) trials_.at(p.trial).device_seconds += p.seconds * opts_.group_size;
+  if (usable) set_resume_point(p.trial, dir, p.step);
+  else if (!dir.empty()) deletions_.push_back(dir);
+  (void)now;
+  return {};
+}
+
+void CoordinatorCore::end_pending_stop(TrialId id, double now) {
+  auto it = stop_reasons_.find(id);
+  const std::string why = it->second;
+  stop_reasons_.erase(it);
+  scheduler_.on_trial_failed(id);
+  apply_other_decisions(now);
+  end_trial(id, state_.at(id).early_stopping ? TrialStatus::EarlyStopped : TrialStatus::Stopped, why, now);
+}
+
+std::vector<Outgoing> CoordinatorCore::begin_job(double now, int num_groups) {
+  MPITUNE_CHECK(num_groups >= 1, "a job needs at least one group");
+  const std::string text = std::to_string(num_groups);
+  log_event("job", -1, std::vector<uint8_t>(text.begin(), text.end()), now);
+  for (size_t i = 0; i < groups_.size(); ++i) {
+    GroupInfo& g = groups_[i];
+    const int prefer = static_cast<int>(i);
+    switch (g.state) {
+      case GroupState::Busy: {
+        if (stop_reasons_.count(g.trial) && g.trial != retrain_trial_) {
+          end_pending_stop(g.trial, now);
+          break;
+        }
+        Recovery r;
+        r.kind = state_.at(g.trial).then;  // a resumed pause/keep write that was cut again
+        r.prefer_group = prefer, r.trial = g.trial, r.until = g.until, r.seg = g.seg;
+        r.since = g.since, r.since_vtime = g.since_vtime;
+        recovery_.push_back(std::move(r));
+        break;
+      }
+      case GroupState::Saving: {
+        TrialState& ts = state_.at(g.trial);
+        TrialRecord& t = trials_.at(g.trial);
+        const bool keeping = ts.keeping;
+        const std::string target = keeping ? trial_checkpoint_dir(opts_.keep_root, g.trial) : ts.checkpoint;
+        if (ts.resume_step == t.last_step && !ts.resume_dir.empty()) {
+          // The preempt checkpoint is the state this write was to save: it becomes that write.
+          moves_.emplace_back(ts.resume_dir, target);
+          ts.resume_dir.clear();
+          ts.resume_step = -1;
+          if (keeping) {
+            ts.keeping = false;
+            if (wants_keep(g.trial)) mark_kept(g.trial);
+            else deletions_.push_back(target);
+          } else {
+            ts.saving = false;
+            ts.checkpoint_ready = true;
+            set_resume_point(g.trial, ts.checkpoint, t.last_step);
+          }
+          break;
+        }
+        Recovery r;
+        r.kind = keeping ? Recovery::Kind::Keep : Recovery::Kind::Pause;
+        r.prefer_group = prefer, r.trial = g.trial, r.until = t.last_step, r.seg = g.seg;
+        r.seg.start = t.last_step;  // the write takes no steps: its clock starts at the pause step
+        r.since = g.since, r.since_vtime = g.since_vtime;
+        recovery_.push_back(std::move(r));
+        break;
+      }
+      case GroupState::Reserved: {
+        Recovery r;
+        r.kind = Recovery::Kind::Start;
+        r.prefer_group = prefer, r.trial = g.pending.trial, r.until = g.pending.stop, r.seg = g.pending;
+        r.waits_for = g.waits_for;
+        r.since = g.since, r.since_vtime = g.since_vtime;
+        recovery_.push_back(std::move(r));
+        break;
+      }
+      case GroupState::Final:
+        final_queue_.insert(final_queue_.begin(), FinalWork{-1, g.final_order});
+        --final_running_;
+        break;
+      case GroupState::Starting:
+      case GroupState::Idle:
+      case GroupState::Shut:
+        break;
+    }
+  }
+  // Stop orders in flight for trials no group held any more are void.
+  preempting_ = false;
+  stop_why_.clear();
+  groups_.assign(static_cast<size_t>(num_groups), GroupInfo{});
+  opts_.num_groups = num_groups;
+  return {};
+}
+
+bool CoordinatorCore::start_recovery(int group, std::vector<Outgoing>& out, double now) {
+  auto it = recovery_.begin();
+  for (; it != recovery_.end(); ++it)
+    if (it->prefer_group == group) break;
+  if (it == recovery_.end())
+    for (it = recovery_.begin(); it != recovery_.end(); ++it) {
+      const int p = it->prefer_group;
+      if (p < 0 || p >= static_cast<int>(groups_.size()) || groups_[p].state == GroupState::Shut) break;
+    }
+  if (it == recovery_.end()) return false;
+  Recovery r = std::move(*it);
+  recovery_.erase(it);
+  TrialState& ts = state_.at(r.trial);
+  TrialRecord& t = trials_.at(r.trial);
+  if (r.kind == Recovery::Kind::Start) {
+    const TrialState& src = state_.at(r.waits_for);
+    if (src.checkpoint_ready || src.saving) {
+      append(out, start_from_checkpoint(group, r.waits_for, r.seg, now));
+      return true;
+    }
+    r.kind = Recovery::Kind::Run;  // its checkpoint is gone: it trains from its own state
+  }
+  SegmentMsg seg;
+  std::string from;
+  const SegmentMsg& old = r.seg;
+  if (ts.resume_step >= 0 && ts.resume_step <= r.until) {
+    seg = segment_for(r.trial, ts.resume_step, r.until, SegmentInit::Resume);
+    seg.checkpoint = ts.resume_dir;
+    from = "its checkpoint at step " + std::to_string(ts.resume_step);
+  } else if (old.init == SegmentInit::Resume && old.trial == r.trial && !old.checkpoint.empty() &&
+             ((old.source_trial >= 0 && state_.at(old.source_trial).checkpoint_ready &&
+               state_.at(old.source_trial).checkpoint == old.checkpoint) ||
+              (old.source_trial < 0 && ts.checkpoint_ready && ts.checkpoint == old.checkpoint))) {
+    seg = old;  // the checkpoint it started from is still there
+    seg.hparams = t.hparams;
+    from = "the checkpoint its segment started from (step " + std::to_string(old.start) + ")";
+  } else if (old.init == SegmentInit::Clone && old.source_trial >= 0 && state_.at(old.source_trial).resume_step >= 0) {
+    const TrialState& src = state_.at(old.source_trial);
+    seg = segment_for(r.trial, src.resume_step, std::min(scheduler_.max_steps(), r.until), SegmentInit::Resume);
+    seg.checkpoint = src.resume_dir;
+    seg.source_trial = old.source_trial;
+    from = "the checkpoint of trial " + std::to_string(old.source_trial) + " it was cloned from, at step " +
+           std::to_string(src.resume_step);
+  } else {
+    seg = segment_for(r.trial, 0, r.until, SegmentInit::Fresh);
+    from = "step 0 (no checkpoint of its state was left)";
+  }
+  ts.stale_until = t.last_step;
+  ts.then = r.kind;
+  resumed_clocks_[r.trial] = ResumedClock{r.since, r.since_vtime, old.start};
+  set_busy(group, r.trial, seg.stop);
+  Decision d = Decision::cont(seg.stop, "the job that ran it ended: resumed from " + from);
+  record_decision(r.trial, seg.start, "resume", d, now);
+  out.push_back({group, std::move(seg)});
+  return true;
+}
+
+std::optional<CoordinatorCore::ResumedClock> CoordinatorCore::take_resumed_clock(TrialId id) {
+  auto it = resumed_clocks_.find(id);
+  if (it == resumed_clocks_.end()) return std::nullopt;
+  ResumedClock c = it->second;
+  resumed_clocks_.erase(it);
+  return c;
 }
 
 bool CoordinatorCore::done() const {
@@ -862,8 +1178,9 @@ bool CoordinatorCore::done() const {
 
 StatusSnapshot CoordinatorCore::snapshot(double now) const {
   StatusSnapshot s;
-  s.elapsed_s = now - opts_.start_time;
-  s.device_minutes = s.elapsed_s * opts_.world_size / 60.0;
+  s.elapsed_s = now - opts_.start_time - opts_.offline_s;
+  const double job_start = opts_.job_start_time > 0 ? opts_.job_start_time : opts_.start_time;
+  s.device_minutes = (opts_.prior_device_seconds + (now - job_start) * opts_.world_size) / 60.0;
   s.created = next_trial_;
   for (const auto& [id, t] : trials_) {
     switch (t.status) {
@@ -889,8 +1206,9 @@ void CoordinatorCore::write_summary(const std::string& status, double now) {
   SummaryRecord s;
   s.status = status;
   s.end_time = status == "running" ? kNaN : now;
-  s.elapsed_s = now - opts_.start_time;
-  s.device_seconds = s.elapsed_s * opts_.world_size;
+  s.elapsed_s = now - opts_.start_time - opts_.offline_s;
+  const double job_start = opts_.job_start_time > 0 ? opts_.job_start_time : opts_.start_time;
+  s.device_seconds = opts_.prior_device_seconds + (now - job_start) * opts_.world_size;
   s.trials = next_trial_;
   const BestChoice best = best_choice(/*ended_only=*/false);
   s.best_trial = best.trial;
@@ -914,6 +1232,35 @@ void CoordinatorCore::finish(double now) {
   for (auto& [id, ts] : state_)
     if (ts.checkpoint_ready && is_terminal(trials_.at(id).status)) deletions_.push_back(ts.checkpoint);
   write_summary(stopping_ ? "interrupted" : "finished", now);
+  store_.flush();
+}
+
+std::vector<Outgoing> CoordinatorCore::finish_interrupted(double now) {
+  for (auto& [id, t] : trials_) {
+    if (t.status != TrialStatus::Running && t.status != TrialStatus::Pending) continue;
+    // Its /trials row says what the next job will do; the replay rebuilds the rest.
+    TrialRecord row = t;
+    row.status = TrialStatus::Paused;
+    const TrialState& ts = state_.at(id);
+    row.reason = "interrupted (" + stop_why_ + ") at step " + std::to_string(t.last_step) + ": resumes from " +
+                 (ts.resume_step >= 0 ? "its checkpoint at step " + std::to_string(ts.resume_step) : "step 0") +
+                 " when the experiment is resumed";
+    store_.upsert_trial(row);
+  }
+  write_summary("interrupted", now);
+  store_.flush();
+  std::vector<Outgoing> out;
+  for (size_t i = 0; i < groups_.size(); ++i) {
+    if (groups_[i].state == GroupState::Shut) continue;
+    out.push_back({static_cast<int>(i), ShutdownMsg{"interrupted: " + stop_why_}});
+  }
+  for (auto& g : groups_) g.state = GroupState::Shut;
+  return out;
+}
+
+void CoordinatorCore::finish_aborted(double now, const std::string& why) {
+  (void)why;
+  write_summary("aborted", now);
   store_.flush();
 }
 

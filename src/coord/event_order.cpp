@@ -1,12 +1,26 @@
 #include "mpitune/coord/event_order.hpp"
 
+#include <algorithm>
+
 #include "mpitune/core/error.hpp"
 
 namespace mpitune {
 
-DeterministicOrder::DeterministicOrder(int num_groups) : groups_(static_cast<size_t>(num_groups)) {
-  // Until its Ready arrives a group counts as busy from time 0: Ready is its first message.
-  for (auto& g : groups_) g.busy = true;
+DeterministicOrder::DeterministicOrder(int num_groups, int64_t start_vtime) : groups_(static_cast<size_t>(num_groups)) {
+  // Until its Ready arrives a group counts as busy from the start: Ready is its first message.
+  for (auto& g : groups_) {
+    g.busy = true;
+    g.base = g.lower_bound = start_vtime;
+  }
+}
+
+void DeterministicOrder::on_resumed_segment(int group, int64_t base, int64_t start_step) {
+  GroupClock& c = groups_.at(group);
+  c.busy = true;
+  c.saving = false;
+  c.base = base;
+  c.start_step = start_step;
+  c.lower_bound = std::max(c.lower_bound, base + 1);
 }
 
 int64_t DeterministicOrder::vtime_of(const GroupClock& c, const Message& m) const {

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "mpitune/coord/factories.hpp"
+#include "mpitune/coord/replay.hpp"
 #include "mpitune/core/error.hpp"
 #include "mpitune/core/final_eval.hpp"
 
@@ -30,18 +31,24 @@ struct VirtualGroup {
   bool evaluate_at_stop = false;
   int64_t steps_since_log = 0;
   double loss_sum = 0;
+  // A resumed segment runs on its old segment's clock (CoordinatorCore::ResumedClock): `clock`
+  // is when its current step ends on that clock.
+  bool on_old_clock = false;
+  double clock = 0;
 };
 
 // A temporary folder for the checkpoints of a simulation, removed at the end.
 class ScratchDir {
  public:
-  ScratchDir() {
+  explicit ScratchDir(const std::string& given) : path_(given), owned_(given.empty()) {
+    if (!owned_) return;
     const char* base = std::getenv("TMPDIR");
     std::string tmpl = std::string(base && *base ? base : "/tmp") + "/mpitune-sim-XXXXXX";
     if (!mkdtemp(tmpl.data())) throw InfraError("cannot create a temporary folder for the simulation");
     path_ = tmpl;
   }
   ~ScratchDir() {
+    if (!owned_) return;
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }
@@ -49,6 +56,7 @@ class ScratchDir {
 
  private:
   std::string path_;
+  bool owned_;
 };
 
 }  // namespace
@@ -58,22 +66,28 @@ SimulationResult simulate(const SimulationSetup& setup) {
   const ExperimentConfig& cfg = *setup.cfg;
   auto scheduler = make_scheduler(cfg);
   auto searcher = make_searcher(cfg);
-  MemoryStore store;
-  ScratchDir scratch;
+  MemoryStore store(setup.resume ? *setup.resume : ExperimentData{});
+  ReplayStore replay_store(store);
+  ScratchDir scratch(setup.checkpoint_root);
 
   CoordinatorOptions o = coordinator_options(cfg, setup.num_groups, 0, scratch.path());
   if (!setup.keep.empty()) o.keep = setup.keep;
   o.keep_root = scratch.path() + "/keep";
   ExperimentInfo info = experiment_info(cfg, setup.num_groups, 0);
   info.device_kind = "simulated";
-  store.begin(info, {});
-  CoordinatorCore core(o, *scheduler, *searcher, store);
+  if (!setup.resume) store.begin(info, {});
+  CoordinatorCore core(o, *scheduler, *searcher, replay_store);
+  double now = 0;
+  if (setup.resume) {
+    replay_events(core, setup.resume->events);
+    for (const auto& e : setup.resume->events) now = std::max(now, e.time);
+  }
+  replay_store.set_live(true);
 
   std::vector<VirtualGroup> groups(static_cast<size_t>(setup.num_groups));
   for (auto& g : groups) g.trainable = setup.make_trainable();
   auto cost = [&](TrialId t, int64_t s) { return setup.step_seconds ? setup.step_seconds(t, s) : 1.0; };
 
-  double now = 0;
   SimulationResult result;
   auto answer = [&](VirtualGroup& g, Message m) {
     g.state = VirtualGroup::State::Answering;
@@ -88,7 +102,24 @@ SimulationResult simulate(const SimulationSetup& setup) {
     g.evaluate_at_stop = false;
     g.steps_since_log = 0;
     g.loss_sum = 0;
+    g.on_old_clock = false;
+    if (auto c = core.take_resumed_clock(seg.trial)) {
+      // Where step `at` ended on the old segment's clock, which began at c->start_step.
+      const int64_t at = g.trainable->step();
+      double t = c->since;
+      for (int64_t j = c->start_step + 1; j <= at; ++j) t += cost(seg.trial, j);
+      for (int64_t j = at + 1; j <= c->start_step; ++j) t -= cost(seg.trial, j);
+      g.on_old_clock = true;
+      g.clock = t + cost(seg.trial, at + 1);
+      g.next_time = std::max(now, g.clock);
+      return;
+    }
     g.next_time = now + cost(seg.trial, g.trainable->step() + 1);
+  };
+  auto next_step_time = [&](VirtualGroup& g, TrialId trial, int64_t step) {
+    if (!g.on_old_clock) return now + cost(trial, step + 1);
+    g.clock += cost(trial, step + 1);
+    return std::max(now, g.clock);
   };
   std::function<void(const std::vector<Outgoing>&)> apply;  // recursive: a clone's answer
   apply = [&](const std::vector<Outgoing>& outs) {
@@ -176,8 +207,16 @@ SimulationResult simulate(const SimulationSetup& setup) {
     apply_folder_changes(core);
   };
 
+  apply(core.begin_job(now, setup.num_groups));
   for (int i = 0; i < setup.num_groups; ++i) apply(core.handle(i, ReadyMsg{i}, now));
+  auto crash_due = [&] { return setup.crash_after_events >= 0 && core.events_logged() >= setup.crash_after_events; };
   while (!core.done()) {
+    if (crash_due()) {  // as a kill -9: nothing more is written, nothing is cleaned up
+      result.crashed = true;
+      result.data = store.data();
+      result.elapsed = now;
+      return result;
+    }
     // The group whose event comes first (ties: the lowest group, for determinism).
     int next = -1;
     for (int i = 0; i < setup.num_groups; ++i)
@@ -229,7 +268,7 @@ SimulationResult simulate(const SimulationSetup& setup) {
         apply(core.handle(next, ReportMsg{next, trial, step, m}, now));
       }
       if (g.state == VirtualGroup::State::Training && g.seg.trial == trial)
-        g.next_time = now + cost(trial, step + 1);
+        g.next_time = next_step_time(g, trial, step);
       continue;
     }
     SegmentDoneMsg done;

@@ -211,6 +211,19 @@ Tables make_tables(ExperimentConfig& c) {
          e.final_seed = static_cast<uint64_t>(s);
        }},
       {"final_eval_bootstrap", int_field(e.final_eval_bootstrap, 0, 1000000)},
+      {"resume", [&e](const std::string& f, const std::string& v) {
+         if (v == "auto" || v == "true" || v == "false") {
+           e.resume = v;
+           return;
+         }
+         if (v == "yes" || v == "on" || v == "1") e.resume = "true";
+         else if (v == "no" || v == "off" || v == "0") e.resume = "false";
+         else throw ConfigError(f, "'" + v + "' is not auto, true or false",
+                                "write resume = auto (continue an interrupted experiment), true or false");
+       }},
+      {"heartbeat_timeout_s", real_field(e.heartbeat_timeout_s, 0, kInf)},
+      {"checkpoint_interval_s", real_field(e.checkpoint_interval_s, 0, kInf)},
+      {"max_failures_per_trial", int_field(e.max_failures_per_trial, 0, 1000)},
       {"export_dir", [&e](const std::string& f, const std::string& v) {
          if (v.empty()) throw ConfigError(f, "is empty", "give a folder such as {output}.best, or none");
          e.export_dir = v;
@@ -327,7 +340,7 @@ Tables make_tables(ExperimentConfig& c) {
   t.sections["faults"] = {
       {"fail_trials", int_list_field(fa.fail_trials)},
       {"fail_at_step", int_field(fa.fail_at_step, 1, 1000000000)},
-      {"fail_mode", choice_field(fa.fail_mode, {"throw", "nan"})},
+      {"fail_mode", choice_field(fa.fail_mode, {"throw", "nan", "kill", "stop"})},
       {"fail_rank", int_field(fa.fail_rank, -1, 1 << 20)},
   };
   return t;

@@ -1,12 +1,22 @@
 #include "mpitune/core/fault_injection.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <limits>
 
 #include "mpitune/core/error.hpp"
 
 namespace mpitune {
 namespace {
+
+// Ends (kill) or freezes (stop) this process the way the kernel would, so what the rest of the
+// job sees is what it would see after an out-of-memory kill or a hang.
+void raise_signal(int sig, const char* mode) {
+  if (std::raise(sig) != 0)
+    throw InfraError(std::string("faults.fail_mode = ") + mode + ": raise failed: " + std::strerror(errno));
+}
 
 class FaultInjectingTrainable : public Trainable {
  public:
@@ -21,13 +31,20 @@ class FaultInjectingTrainable : public Trainable {
   StepResult train_step() override {
     StepResult r = inner_->train_step();
     if (armed_ && inner_->step() == faults_.fail_at_step) {
-      if (faults_.fail_mode == "throw")
-        throw TrialError("injected failure at step " + std::to_string(faults_.fail_at_step));
+      const std::string& mode = faults_.fail_mode;
+      if (mode == "throw") throw TrialError("injected failure at step " + std::to_string(faults_.fail_at_step));
+      if (mode == "kill") raise_signal(SIGKILL, "kill");  // does not return
+      if (mode == "stop") {
+        raise_signal(SIGSTOP, "stop");
+        return r;  // continued (SIGCONT): the step went through
+      }
       r.loss = std::numeric_limits<double>::quiet_NaN();
     }
     return r;
   }
   double evaluate() override { return inner_->evaluate(); }
+  double evaluate_retention() override { return inner_->evaluate_retention(); }
+  DocumentLosses evaluate_test_documents() override { return inner_->evaluate_test_documents(); }
   void release() override { inner_->release(); }
   void save_checkpoint(const std::string& dir) override { inner_->save_checkpoint(dir); }
   void load_checkpoint(const std::string& dir, int64_t trial, const HParams& hp) override {

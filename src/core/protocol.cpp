@@ -125,7 +125,7 @@ const char* segment_init_name(SegmentInit i) {
 const char* message_name(const Message& m) {
   static const char* names[] = {"Ready",      "Segment",  "Report",     "SegmentDone",    "TrialFailed",
                                 "StopTrial",  "Shutdown", "Checkpoint", "CheckpointDone", "SendState",
-                                "StateReceived", "FinalEval", "FinalEvalDone"};
+                                "StateReceived", "FinalEval", "FinalEvalDone", "Preempt", "Preempted", "Heartbeat"};
   static_assert(sizeof(names) / sizeof(names[0]) == std::variant_size_v<Message>, "a name per message");
   return names[m.index()];
 }
@@ -170,6 +170,11 @@ std::vector<uint8_t> encode(const Message& m) {
                    for (int64_t v : f.doc_tokens) w.i64(v);
                    w.f64(f.seconds), w.u8(f.ok ? 1 : 0), w.str(f.reason);
                  },
+                 [&](const PreemptMsg& p) { w.i64(p.trial), w.str(p.dir); },
+                 [&](const PreemptedMsg& p) {
+                   w.i64(p.group), w.i64(p.trial), w.i64(p.step), w.u8(p.ok ? 1 : 0), w.str(p.reason), w.f64(p.seconds);
+                 },
+                 [&](const HeartbeatMsg& h) { w.i64(h.group); },
              },
              m);
   return w.take();
@@ -268,6 +273,20 @@ Message decode(const uint8_t* data, size_t size) {
       m = std::move(f);
       break;
     }
+    case 13: {
+      PreemptMsg p;
+      p.trial = r.i64(), p.dir = r.str();
+      m = std::move(p);
+      break;
+    }
+    case 14: {
+      PreemptedMsg p;
+      p.group = static_cast<int>(r.i64()), p.trial = r.i64(), p.step = r.i64(), p.ok = r.u8() != 0;
+      p.reason = r.str(), p.seconds = r.f64();
+      m = std::move(p);
+      break;
+    }
+    case 15: m = HeartbeatMsg{static_cast<int>(r.i64())}; break;
     default: throw InfraError("protocol: unknown message type " + std::to_string(type));
   }
   r.expect_end();

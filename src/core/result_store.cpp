@@ -47,5 +47,14 @@ void MemoryStore::append_final(const FinalRecord& f, const std::vector<FinalDocu
   data_.finals.push_back(f);
   data_.final_documents.insert(data_.final_documents.end(), documents.begin(), documents.end());
 }
+void MemoryStore::append_event(const EventRecord& e) { data_.events.push_back(e); }
+void MemoryStore::set_segment(const SegmentRecord& s) {
+  for (auto& r : data_.segments)
+    if (r.index == s.index) {
+      r = s;
+      return;
+    }
+  data_.segments.push_back(s);
+}
 
 }  // namespace mpitune

@@ -159,7 +159,8 @@ void md_per_experiment(std::string& out, const ReportRows& rows) {
     out += forgetting_line(c);
     const std::string by_status = report_sections::status_counts_text(report_sections::count_by_status(*row.run));
     out += "- trials: " + std::to_string(row.run->trials.size()) + (by_status.empty() ? "" : " (" + by_status + ")") +
-           "\n\n";
+           "\n";
+    out += report_sections::segments_line(*row.run) + "\n";
   }
 }
 

@@ -1,10 +1,18 @@
 // Shared report text (see report_sections.hpp).
 #include "report_sections.hpp"
 
+#include <cmath>
+
+#include "mpitune/report/run_cost.hpp"
 #include "report_cells.hpp"
 
 namespace mpitune {
 namespace report_sections {
+namespace {
+
+std::string or_unknown(const std::string& status) { return status.empty() ? "status unknown" : status; }
+
+}  // namespace
 
 const std::vector<TrialStatus>& all_statuses() {
   static const std::vector<TrialStatus> statuses = {TrialStatus::Pending,   TrialStatus::Running,
@@ -28,6 +36,25 @@ std::string status_counts_text(const std::map<TrialStatus, int>& counts) {
   return out;
 }
 
+std::string duration_text(double seconds) {
+  if (!std::isfinite(seconds)) return "-";
+  if (seconds < 59.5) return report_cells::num(seconds, "%.0f") + " s";
+  const long minutes = std::lround(seconds / 60.0);
+  if (minutes < 60) return std::to_string(minutes) + " min";
+  const std::string mm = std::to_string(minutes % 60);
+  return std::to_string(minutes / 60) + " h " + (mm.size() < 2 ? "0" : "") + mm + " min";
+}
+
+std::string segments_line(const ExperimentData& run) {
+  const JobsSummary j = summarize_jobs(run);
+  if (j.jobs < 2) return "";
+  const int interruptions = j.jobs - 1;
+  std::string s = "- segments: " + std::to_string(j.jobs) + " jobs: " + or_unknown(j.last_status) + " after " +
+                  std::to_string(interruptions) + (interruptions == 1 ? " interruption" : " interruptions");
+  if (j.aborted > 0) s += " (" + std::to_string(j.aborted) + (interruptions == 1 ? " aborted" : " of them aborted") + ")";
+  return s + ", " + duration_text(j.compute_s) + " of compute over " + duration_text(j.wall_s) + " of wall time\n";
+}
+
 std::string column_definitions(bool aggregate) {
   std::string out;
   if (aggregate)
@@ -46,12 +73,12 @@ std::string column_definitions(bool aggregate) {
   out += aggregate ? " (here: the median of the runs' test losses and their IQR)" : "";
   out += "; - without a test evaluation.\n";
   out += "- time to best (s): seconds from the experiment's start to the metric report of the best trial's final "
-         "result.\n";
+         "result (of an experiment resumed in several jobs, less the time between the jobs).\n";
   out += "- devices: the accelerators the trials ran on (GPUs on CUDA, else worker ranks); the coordinator, "
          "rank 0, is not counted.\n";
   out += "- device-min to best: devices x time to best / 60.\n";
   out += "- device-min total: devices x the experiment's elapsed wall time / 60 (from /summary; without one, to "
-         "the last recorded row).\n";
+         "the last recorded row; of a resumed experiment, summed over its jobs, each with its devices).\n";
   out += "- cost vs reference: device-min to best / the reference's (below 1.00 is cheaper); blank without a "
          "reference, - when either is undefined.\n";
   out += "- time to reference best (s), device-min to reference best: from the start to the first metric report "

@@ -1,5 +1,6 @@
 // Text the single-file and the aggregated reports share: the column definitions under the cost
-// table, trial counts by status, and the words of a significance line. Private to src/report.
+// table, trial counts by status, the jobs of a resumed experiment, and the words of a
+// significance line. Private to src/report.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,13 @@ std::string status_counts_text(const std::map<TrialStatus, int>& counts);
 // The "- column: meaning" lines under the cost table. `aggregate`: the cells are medians with
 // interquartile ranges over runs.
 std::string column_definitions(bool aggregate);
+
+// "- segments: 3 jobs: finished after 2 interruptions, 41 min of compute over 3 h 05 min of
+// wall time\n" for an experiment that ran in more than one job (/segments); "" otherwise.
+std::string segments_line(const ExperimentData& run);
+
+// "45 s", "41 min", "3 h 05 min".
+std::string duration_text(double seconds);
 
 // The paragraph that opens the significance section.
 std::string significance_intro(int resamples, uint64_t seed);

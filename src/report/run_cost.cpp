@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "mpitune/core/error.hpp"
 #include "mpitune/report/test_comparison.hpp"
@@ -38,7 +39,72 @@ const TrialRecord* find_trial(const ExperimentData& run, TrialId id) {
   return nullptr;
 }
 
+// The segments in index order (the file keeps them in the order first written, which is the
+// same for files mpitune writes).
+std::vector<SegmentRecord> segments_in_order(const ExperimentData& run) {
+  std::vector<SegmentRecord> out = run.segments;
+  std::stable_sort(out.begin(), out.end(),
+                   [](const SegmentRecord& a, const SegmentRecord& b) { return a.index < b.index; });
+  return out;
+}
+
+int segment_devices(const SegmentRecord& s, const ExperimentInfo& info) {
+  return s.devices > 0 ? s.devices : experiment_devices(info);
+}
+
 }  // namespace
+
+ActiveTime active_time(const ExperimentData& run, double time) {
+  ActiveTime a;
+  if (std::isnan(time)) return a;
+  const double since_start = time - run.info.start_time;
+  if (run.segments.empty()) {
+    a.seconds = since_start;
+    a.device_minutes = experiment_devices(run.info) * since_start / 60.0;
+    return a;
+  }
+  // Segment i runs from its start (the experiment's for the first) for the time it ran, and
+  // the stretch up to the next start that it did not run is the gap. The segment `time` falls
+  // in (the last one begun by then) runs up to `time` whatever its elapsed_s says: a job that
+  // died without a word last wrote elapsed_s a flush interval before it died.
+  const std::vector<SegmentRecord> segments = segments_in_order(run);
+  a.seconds = 0;
+  a.device_minutes = 0;
+  double from = run.info.start_time;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const bool last = i + 1 == segments.size() || segments[i + 1].start_time > time;
+    double stretch;
+    if (last) {
+      stretch = time - from;
+    } else {
+      const double gap =
+          std::max(0.0, segments[i + 1].start_time - segments[i].start_time - segments[i].elapsed_s);
+      stretch = segments[i + 1].start_time - from - gap;
+      from = segments[i + 1].start_time;
+    }
+    a.seconds += stretch;
+    a.device_minutes += segment_devices(segments[i], run.info) * stretch / 60.0;
+    if (last) break;
+  }
+  return a;
+}
+
+JobsSummary summarize_jobs(const ExperimentData& run) {
+  JobsSummary j;
+  if (run.segments.empty()) return j;
+  const std::vector<SegmentRecord> segments = segments_in_order(run);
+  j.jobs = static_cast<int>(segments.size());
+  j.last_status = segments.back().status;
+  j.compute_s = 0;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    j.compute_s += segments[i].elapsed_s;
+    if (i + 1 < segments.size()) (segments[i].status == "interrupted" ? j.interrupted : j.aborted) += 1;
+  }
+  const SegmentRecord& last = segments.back();
+  const double end = std::isfinite(last.end_time) ? last.end_time : last.start_time + last.elapsed_s;
+  j.wall_s = end - segments.front().start_time;
+  return j;
+}
 
 int experiment_devices(const ExperimentInfo& info) {
   if (info.devices > 0) return info.devices;
@@ -71,8 +137,11 @@ RunCost compute_run_cost(const ExperimentData& run) {
   const TrialRecord* best_trial = best.trial >= 0 ? find_trial(run, best.trial) : nullptr;
   if (best_trial) c.best_step = best_trial->metric_step;
   const MetricRecord* best_row = best_trial ? final_result_row(run, *best_trial) : nullptr;
-  if (best_row) c.time_to_best_s = best_row->time - info.start_time;
-  c.device_minutes_to_best = c.devices * c.time_to_best_s / 60.0;
+  if (best_row) {
+    const ActiveTime to_best = active_time(run, best_row->time);
+    c.time_to_best_s = to_best.seconds;
+    c.device_minutes_to_best = to_best.device_minutes;
+  }
 
   double best_any_time = kNaN;
   double last_time = kNaN;
@@ -90,7 +159,10 @@ RunCost compute_run_cost(const ExperimentData& run) {
   }
   for (const auto& d : run.decisions) last_time = std::isnan(last_time) ? d.time : std::max(last_time, d.time);
   for (const auto& t : run.transfers) last_time = std::isnan(last_time) ? t.time : std::max(last_time, t.time);
-  if (run.summary.elapsed_s > 0)
+  if (!run.segments.empty()) {
+    c.device_minutes_total = 0;
+    for (const auto& s : run.segments) c.device_minutes_total += segment_devices(s, info) * s.elapsed_s / 60.0;
+  } else if (run.summary.elapsed_s > 0)
     c.device_minutes_total = c.devices * run.summary.elapsed_s / 60.0;
   else if (last_time > info.start_time)  // false for NaN: nothing recorded yet
     c.device_minutes_total = c.devices * (last_time - info.start_time) / 60.0;
@@ -138,8 +210,9 @@ TargetReach time_to_reach(const ExperimentData& run, double target) {
   }
   if (std::isnan(first)) return r;
   r.reached = true;
-  r.time_s = first - run.info.start_time;
-  r.device_minutes = experiment_devices(run.info) * r.time_s / 60.0;
+  const ActiveTime to_target = active_time(run, first);
+  r.time_s = to_target.seconds;
+  r.device_minutes = to_target.device_minutes;
   return r;
 }
 

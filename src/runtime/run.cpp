@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <map>
+#include <optional>
 #include <set>
 
 #include "mpitune/comm/channel.hpp"
@@ -30,17 +32,105 @@
 namespace mpitune {
 namespace {
 
+// Keys that may change when an experiment is resumed (its identity is everything else).
+bool may_change_on_resume(const std::string& section, const std::string& key) {
+  if (section == "faults") return true;
+  static const char* keys[] = {"resume", "overwrite", "status_interval_s", "heartbeat_timeout_s", "time_budget_s",
+                               "checkpoint_interval_s", "max_failures_per_trial", "export_dir", "output"};
+  if (section != "experiment") return false;
+  for (const char* k : keys)
+    if (key == k) return true;
+  return false;
+}
+
+// The first key whose value differs between two configs ("" when none does), ignoring the keys
+// a resume may change.
+std::string config_difference(const IniFile& a, const IniFile& b) {
+  auto flat = [](const IniFile& f) {
+    std::map<std::string, std::string> out;
+    for (const auto& s : f.sections())
+      for (const auto& e : s.entries)
+        if (!may_change_on_resume(s.name, e.key)) out[s.name + "." + e.key] = e.value;
+    return out;
+  };
+  const auto fa = flat(a), fb = flat(b);
+  for (const auto& [k, v] : fa) {
+    auto it = fb.find(k);
+    if (it == fb.end()) return k + " (" + v + " in the file, unset now)";
+    if (it->second != v) return k + " (" + v + " in the file, " + it->second + " now)";
+  }
+  for (const auto& [k, v] : fb)
+    if (!fa.count(k)) return k + " (unset in the file, " + v + " now)";
+  return "";
+}
+
+// Whether this run continues the experiment already in the output (experiment.resume, or
+// --resume / --no-resume); ConfigError when it must and cannot.
+bool decide_resume(const RunRequest& req, const ExperimentConfig& cfg, const IniFile& ini) {
+  const std::string mode = req.resume ? (*req.resume ? "true" : "false") : cfg.experiment.resume;
+  const std::string path = cfg.output_path();
+  const char* field = req.resume ? "--resume" : "experiment.resume";
+  if (mode == "false") return false;
+  if (!file_exists(path)) {
+    if (mode == "true") throw ConfigError(field, "'" + path + "' does not exist: there is nothing to resume",
+                                          "drop --resume (or set resume = auto) to start the experiment");
+    return false;
+  }
+  auto refuse = [&](const std::string& why, const std::string& fix) -> bool {
+    if (mode == "true") throw ConfigError(field, "cannot resume '" + path + "': " + why, fix);
+    return false;  // auto: the overwrite rule decides
+  };
+  ExperimentData old;
+  try {
+    old = read_hdf5_experiment(path);
+  } catch (const std::exception& e) {
+    return refuse(e.what(), "start a new experiment with another output, or experiment.overwrite = true");
+  }
+  const std::string differs = config_difference(IniFile::parse(old.info.config_text, path), ini);
+  if (!differs.empty())
+    return refuse("it holds an experiment with another config: " + differs,
+                  "resume with the config it was started with, or choose another experiment.output");
+  if (old.summary.status == "finished")
+    return refuse("it has finished", "run it again with --no-resume and experiment.overwrite = true");
+  if (old.events.empty())
+    return refuse("it has no /events (written by schema " + std::to_string(old.info.schema_version) +
+                      " or before the first event)",
+                  "start it again with experiment.overwrite = true");
+  return true;
+}
+
+struct PreparedConfig {
+  std::string text;
+  bool resume = false;
+};
+
 // Rank 0: everything that can be checked before any work starts, and the lock on the output
 // (held until the run ends: two jobs never write one file). Returns the final config text.
-std::string prepare_config(const RunRequest& req, int world_size, OutputLock& output_lock) {
-  IniFile ini = req.config_path.empty() ? IniFile::parse(default_config_text(), "<default config>")
-                                        : IniFile::load(req.config_path);
+PreparedConfig prepare_config(const RunRequest& req, int world_size, OutputLock& output_lock) {
+  IniFile ini = IniFile::parse(default_config_text(), "<default config>");
+  if (!req.config_path.empty()) {
+    ini = IniFile::load(req.config_path);
+  } else if (!req.resume_file.empty()) {
+    // `--resume FILE` alone: the experiment's own config, from the file.
+    ExperimentData old;
+    try {
+      old = read_hdf5_experiment(req.resume_file);
+    } catch (const std::exception& e) {
+      throw ConfigError("--resume", e.what(), "give the result file of an interrupted experiment");
+    }
+    ini = IniFile::parse(old.info.config_text, req.resume_file);
+  }
+  if (!req.resume_file.empty()) ini.apply_override("experiment.output=" + req.resume_file);
   for (const auto& o : req.overrides) ini.apply_override(o);
   const ExperimentConfig cfg = parse_config(ini);
   check_world_size(world_size, cfg.experiment.group_size);
-  // Before the corpus is tokenized: a bad or busy output fails at once.
-  check_output_path(cfg.output_path(), cfg.experiment.overwrite);
-  output_lock.acquire(cfg.output_path());
+  // Before the corpus is tokenized: a bad or busy output fails at once. The lock first: a file
+  // another job is writing is neither read nor replaced.
+  PreparedConfig out;
+  if (file_exists(cfg.output_path())) output_lock.acquire(cfg.output_path());
+  out.resume = decide_resume(req, cfg, ini);
+  if (!out.resume) check_output_path(cfg.output_path(), cfg.experiment.overwrite);
+  if (!output_lock.held()) output_lock.acquire(cfg.output_path());
   if (!output_lock.stale_holder().empty() && !req.quiet)
     std::fprintf(stderr, "mpitune: took over the lock of %s left by %s\n", cfg.output_path().c_str(),
                  output_lock.stale_holder().c_str());
@@ -48,9 +138,13 @@ std::string prepare_config(const RunRequest& req, int world_size, OutputLock& ou
   make_scheduler(cfg);
   make_searcher(cfg);
   check_result_columns(cfg.space);
-  if (cfg.experiment.overwrite && file_exists(cfg.output_path()) && !req.quiet)
+  if (out.resume && !req.quiet)
+    std::printf("mpitune: resuming the experiment in %s (experiment.resume = %s)\n", cfg.output_path().c_str(),
+                req.resume ? "true" : cfg.experiment.resume.c_str());
+  else if (cfg.experiment.overwrite && file_exists(cfg.output_path()) && !req.quiet)
     std::printf("mpitune: replacing %s (experiment.overwrite = true)\n", cfg.output_path().c_str());
-  return ini.to_text();
+  out.text = ini.to_text();
+  return out;
 }
 
 void broadcast_string(std::string& s, int root) {
@@ -201,7 +295,7 @@ void print_final(const ExperimentConfig& cfg, const std::string& path, const std
 
 }  // namespace
 
-static int run_validated(const RunRequest& req, const std::string& text);
+static int run_validated(const RunRequest& req, const std::string& text, bool resume);
 
 int run_experiment(const RunRequest& req) {
   int rank = 0, size = 1;
@@ -210,10 +304,13 @@ int run_experiment(const RunRequest& req) {
   // 1. Rank 0 validates; every rank learns the outcome, so none is left waiting.
   int status = 0;
   std::string text;
+  bool resume = false;
   OutputLock output_lock;  // rank 0 holds {output}.lock until run_experiment returns
   if (rank == 0) {
     try {
-      text = prepare_config(req, size, output_lock);
+      PreparedConfig prepared = prepare_config(req, size, output_lock);
+      text = std::move(prepared.text);
+      resume = prepared.resume;
     } catch (const ConfigError& e) {
       status = 2;
       text = e.what();
@@ -226,7 +323,7 @@ int run_experiment(const RunRequest& req) {
     return status;
   }
   try {
-    return run_validated(req, text);
+    return run_validated(req, text, resume);
   } catch (const std::exception& e) {
     // Past this point ranks may be blocked in communication: an orderly exit could hang, so
     // the failing rank ends the whole job.
@@ -236,7 +333,7 @@ int run_experiment(const RunRequest& req) {
   }
 }
 
-int run_validated(const RunRequest& req, const std::string& text) {
+int run_validated(const RunRequest& req, const std::string& text, bool resume) {
   const ExperimentConfig cfg = parse_config(IniFile::parse(text, "<config>"));
 
   // 2. Topology, communicators, and each rank's role.
@@ -253,20 +350,25 @@ int run_validated(const RunRequest& req, const std::string& text) {
     device = setup.device;
   }
   const std::vector<GroupRecord> groups = gather_groups(topo, device);
+  int exit_code = 0;
 
   if (topo.is_coordinator()) {
     const std::string path = cfg.output_path();
     // A new experiment on this output: the folders of an earlier one (its kept weights, paused
     // checkpoints and export) would be mistaken for this one's. Only folders named after the
     // output go: a checkpoint or export folder set elsewhere may be shared.
+    // (A resumed one needs them: its checkpoints and kept weights are in them.)
     std::vector<std::string> stale{cfg.keep_root()};
     if (cfg.experiment.checkpoint_dir.find("{output}") != std::string::npos) stale.push_back(cfg.checkpoint_root());
     if (cfg.experiment.export_dir.find("{output}") != std::string::npos) stale.push_back(cfg.export_root());
     for (const std::string& dir : stale) {
+      if (resume) break;
       std::error_code ec;
       std::filesystem::remove_all(dir, ec);
     }
-    auto store = create_hdf5_store(path, cfg.experiment.overwrite);
+    std::optional<ExperimentData> old;
+    if (resume) old.emplace();
+    auto store = resume ? open_hdf5_store_for_resume(path, {}, &*old) : create_hdf5_store(path, cfg.experiment.overwrite);
     ExperimentInfo info = experiment_info(cfg, topo.num_groups, wall_now());
     info.mpitune_version = MPITUNE_VERSION;
     info.command_line = req.command_line;
@@ -277,20 +379,30 @@ int run_validated(const RunRequest& req, const std::string& text) {
       std::printf("mpitune: experiment '%s' (%s) on %d ranks: %d groups of %d; results in %s\n",
                   cfg.experiment.name.c_str(), method_name(cfg).c_str(), topo.world_size, topo.num_groups,
                   topo.group_size, path.c_str());
-    CoordinatorRun run{cfg, topo, channel, *store, info, groups, req.quiet, {}, {}};
+    CoordinatorRun run{cfg, topo, channel, *store, info, groups, req.quiet, {}, {}, old ? &*old : nullptr};
     describe_model(cfg, run);
     const double cpu0 = cpu_seconds();
     const std::string outcome = run_coordinator(run);
     const double coordinator_cpu = cpu_seconds() - cpu0;
     store->close();
+    if (outcome == "aborted") {
+      std::fflush(stdout);
+      MpiSession::abort_job(4);  // a group is dead or hung: nothing collective can end the job
+    }
     print_final(cfg, path, outcome, coordinator_cpu, run.kept);
+    if (outcome == "interrupted") {
+      std::printf("\nmpitune: interrupted; every running trial was checkpointed. Continue with the same command "
+                  "(experiment.resume = auto) or: mpitune run --resume %s\n", path.c_str());
+      std::fflush(stdout);
+      exit_code = 3;
+    }
   } else {
     GroupControl control(comms.group());
     StateTransfer transfer(comms.transfer(), topo);
     Worker worker(cfg, topo, control, channel, transfer, *trainable);
     worker.run();
   }
-  return 0;
+  return exit_code;
 }
 
 }  // namespace mpitune

@@ -7,6 +7,7 @@
 #include <limits>
 #include <optional>
 
+#include "mpitune/comm/mpi_session.hpp"
 #include "mpitune/core/error.hpp"
 #include "mpitune/core/final_eval.hpp"
 
@@ -65,21 +66,56 @@ int64_t folder_bytes(const std::string& dir) {
 }  // namespace
 
 Worker::Worker(const ExperimentConfig& cfg, const Topology& topo, GroupControl& control, Channel& channel,
-               StateTransfer& transfer, Trainable& trainable)
-    : cfg_(cfg), topo_(topo), control_(control), channel_(channel), transfer_(transfer), trainable_(trainable) {}
+               StateTransfer& transfer, Trainable& trainable, HeartbeatMode heartbeat)
+    : cfg_(cfg),
+      topo_(topo),
+      control_(control),
+      channel_(channel),
+      transfer_(transfer),
+      trainable_(trainable),
+      heartbeat_thread_(heartbeat == HeartbeatMode::Thread ||
+                        (heartbeat == HeartbeatMode::Auto && MpiSession::threads_multiple())),
+      heartbeat_interval_s_(heartbeat_interval_s(cfg.experiment.heartbeat_timeout_s)),
+      last_sent_(std::chrono::steady_clock::now()) {}
+
+Worker::~Worker() = default;
 
 void Worker::send(const Message& m) {
-  if (topo_.is_leader()) channel_.send(0, m);
+  if (!topo_.is_leader()) return;
+  channel_.send(0, m);
+  last_sent_ = std::chrono::steady_clock::now();
+}
+
+void Worker::progress() {
+  if (!topo_.is_leader() || heartbeat_interval_s_ <= 0) return;
+  if (heartbeat_) {
+    heartbeat_->busy();
+  } else if (seconds_since(last_sent_) >= heartbeat_interval_s_) {
+    send(HeartbeatMsg{topo_.group});
+  }
+}
+
+void Worker::waiting_for_orders() {
+  if (heartbeat_) heartbeat_->idle();
 }
 
 void Worker::run() {
+  if (topo_.is_leader() && heartbeat_thread_ && heartbeat_interval_s_ > 0) {
+    // A leader stuck for longer than the coordinator waits is as good as dead: the thread beats
+    // only while the last progress mark is younger than the timeout (heartbeat.hpp).
+    heartbeat_ = std::make_unique<Heartbeat>(std::chrono::duration<double>(heartbeat_interval_s_),
+                                             std::chrono::duration<double>(cfg_.experiment.heartbeat_timeout_s),
+                                             [this] { channel_.send(0, HeartbeatMsg{topo_.group}); });
+  }
   send(ReadyMsg{topo_.group});
   for (;;) {
     std::vector<uint8_t> order;
+    waiting_for_orders();
     if (topo_.is_leader()) order = encode(channel_.wait(0).message);
     control_.broadcast(order);
     const Message m = decode(order);
     if (std::holds_alternative<ShutdownMsg>(m)) break;
+    progress();
     if (auto* seg = std::get_if<SegmentMsg>(&m)) {
       run_segment(*seg);
     } else if (auto* ckpt = std::get_if<CheckpointMsg>(&m)) {
@@ -88,20 +124,25 @@ void Worker::run() {
       serve_state(*s);  // the group is between segments but may still hold the source
     } else if (auto* f = std::get_if<FinalEvalMsg>(&m)) {
       final_eval(*f);
+    } else if (auto* p = std::get_if<PreemptMsg>(&m)) {
+      preempt(*p, std::nullopt);  // between segments the group may still hold the trial
     } else if (!std::holds_alternative<StopTrialMsg>(m)) {
       // (A StopTrial that crossed a SegmentDone in flight: the segment it meant is over.)
       throw InfraError(std::string("worker received unexpected ") + message_name(m));
     }
   }
+  heartbeat_.reset();  // joined: no beat after the last message
   trainable_.release();
 }
 
 std::vector<Message> Worker::step_boundary_orders() {
   std::vector<Message> orders;
+  progress();
   if (topo_.is_leader()) {
     while (auto e = channel_.poll(0)) {
       const bool control = std::holds_alternative<StopTrialMsg>(e->message) ||
-                           std::holds_alternative<SendStateMsg>(e->message);
+                           std::holds_alternative<SendStateMsg>(e->message) ||
+                           std::holds_alternative<PreemptMsg>(e->message);
       if (!control)
         throw InfraError(std::string("worker received ") + message_name(e->message) + " during a segment");
       orders.push_back(std::move(e->message));
@@ -216,6 +257,7 @@ void Worker::run_segment(SegmentMsg seg) {
   auto interval_t0 = std::chrono::steady_clock::now();
   StepResult last;
   bool interrupted = false;
+  bool preempted = false;  // the segment is abandoned: Preempted was sent, no SegmentDone
   bool evaluate_at_stop = false;  // a StopTrial that asks for the trial's final evaluation
   double retention_loss = std::numeric_limits<double>::quiet_NaN();
 
@@ -234,12 +276,20 @@ void Worker::run_segment(SegmentMsg seg) {
 
   while (trainable_.step() < seg.stop) {
     for (const Message& order : step_boundary_orders()) {
+      // In arrival order: a SendState before the Preempt still gets the state, one after it
+      // hears that the group no longer holds the trial.
+      if (auto* p = std::get_if<PreemptMsg>(&order)) {
+        preempt(*p, preempted ? std::nullopt : std::optional(t0));  // the compute goes with the first
+        preempted = true;
+        continue;
+      }
       if (auto* s = std::get_if<StopTrialMsg>(&order); s && s->trial == seg.trial) {
         interrupted = true;
         evaluate_at_stop |= s->evaluate;
       }
       if (auto* s = std::get_if<SendStateMsg>(&order)) serve_state(*s);
     }
+    if (preempted) return;
     if (interrupted) break;
     err = guarded([&] {
       last = trainable_.train_step();
@@ -259,6 +309,7 @@ void Worker::run_segment(SegmentMsg seg) {
     if (!eval_due && !log_due) continue;
     double eval_loss = std::numeric_limits<double>::quiet_NaN();
     if (eval_due) {
+      progress();
       err = guarded([&] {
         eval_loss = trainable_.evaluate();
         retention_loss = trainable_.evaluate_retention();
@@ -274,6 +325,7 @@ void Worker::run_segment(SegmentMsg seg) {
   // report.
   double eval_loss = std::numeric_limits<double>::quiet_NaN();
   if (!interrupted || evaluate_at_stop) {
+    progress();
     err = guarded([&] {
       eval_loss = trainable_.evaluate();
       retention_loss = trainable_.evaluate_retention();
@@ -310,6 +362,40 @@ void Worker::final_eval(const FinalEvalMsg& f) {
   }
   done.seconds = seconds_since(t0);
   send(done);
+}
+
+void Worker::preempt(const PreemptMsg& p, std::optional<std::chrono::steady_clock::time_point> since) {
+  const auto t0 = since ? *since : std::chrono::steady_clock::now();
+  PreemptedMsg out;
+  out.group = topo_.group;
+  out.trial = p.trial;
+  if (current_trial_ != p.trial) {
+    // Every rank holds the same trial (they carry out the same orders), so they all refuse
+    // without a word to each other. The state stays: a Preempt for the held trial may follow.
+    out.ok = false;
+    out.reason = current_trial_ < 0 ? "this group holds no trial"
+                                    : "this group holds trial " + std::to_string(current_trial_);
+    out.seconds = seconds_since(t0);
+    send(out);
+    return;
+  }
+  progress();
+  std::optional<std::string> err = guarded([&] { trainable_.save_checkpoint(p.dir); });
+  // As save_checkpoint: complete only when every rank wrote its part.
+  const int64_t failed_rank = control_.max(err ? control_.rank() + 1 : 0);
+  out.step = trainable_.step();
+  trainable_.release();
+  current_trial_ = -1;
+  if (failed_rank) {
+    const std::string text = control_.text_to_leader(err ? *err : "", static_cast<int>(failed_rank - 1));
+    out.ok = false;
+    out.reason = "checkpoint failed: " +
+                 (control_.size() > 1 ? "rank " + std::to_string(failed_rank - 1) + ": " + text : text);
+  } else {
+    out.ok = true;
+  }
+  out.seconds = seconds_since(t0);
+  send(out);
 }
 
 void Worker::save_checkpoint(const CheckpointMsg& c) {

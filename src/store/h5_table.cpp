@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "mpitune/store/hdf5_store.hpp"
 
@@ -44,6 +45,12 @@ H5Handle RowType::build(bool file) const {
         str = fixed_string_type(c.bytes);
         member = str.id();
         break;
+      case ColumnKind::Bytes: {
+        const hsize_t dims[1] = {c.bytes};
+        str = own_type(H5_CHECK(H5Tarray_create2(file ? H5T_STD_U8LE : H5T_NATIVE_UINT8, 1, dims)));
+        member = str.id();
+        break;
+      }
     }
     H5_CHECK(H5Tinsert(t.id(), c.name.c_str(), c.offset, member));
   }
@@ -70,6 +77,14 @@ void Row::set_string(size_t col, const std::string& v) {
   std::memcpy(p, cut.data(), cut.size());
 }
 
+void Row::set_bytes(size_t col, const uint8_t* data, size_t n) {
+  char* p = at(col, ColumnKind::Bytes);
+  const size_t width = type_->column(col).bytes;
+  MPITUNE_CHECK(n <= width, std::to_string(n) + " bytes do not fit column '" + type_->column(col).name + "'");
+  std::memset(p, 0, width);
+  if (n > 0) std::memcpy(p, data, n);
+}
+
 void Row::set_absent(size_t col) {
   const Column& c = type_->column(col);
   switch (c.kind) {
@@ -77,6 +92,7 @@ void Row::set_absent(size_t col) {
     case ColumnKind::Float64: set_float64(col, c.absent_float64); break;
     case ColumnKind::Int32: set_int32(col, 0); break;
     case ColumnKind::String: set_string(col, ""); break;
+    case ColumnKind::Bytes: set_bytes(col, nullptr, 0); break;
   }
 }
 
@@ -108,6 +124,13 @@ std::string Row::string(size_t col) const {
   return std::string(p, strnlen(p, width));
 }
 
+std::vector<uint8_t> Row::bytes(size_t col, size_t n) const {
+  const char* p = at(col, ColumnKind::Bytes);
+  MPITUNE_CHECK(n <= type_->column(col).bytes, "column '" + type_->column(col).name + "' is narrower than " +
+                                                   std::to_string(n) + " bytes");
+  return std::vector<uint8_t>(p, p + n);
+}
+
 Table::Table(hid_t file, const std::string& name, const RowType& type)
     : name_(name), memory_type_(type.memory_type()) {
   // About 32 KiB per chunk: small files for small experiments, few chunk lookups for long ones.
@@ -120,6 +143,26 @@ Table::Table(hid_t file, const std::string& name, const RowType& type)
   H5Handle file_type = type.file_type();
   dataset_ = own_dataset(H5_CHECK(H5Dcreate2(file, name.c_str(), file_type.id(), space.id(),
                                              H5P_DEFAULT, dcpl.id(), H5P_DEFAULT)));
+}
+
+Table::Table(std::string name, H5Handle dataset, H5Handle memory_type, hsize_t rows)
+    : name_(std::move(name)), dataset_(std::move(dataset)), memory_type_(std::move(memory_type)), rows_(rows),
+      durable_rows_(rows) {}
+
+Table Table::open_existing(hid_t file, const std::string& name, const RowType& type, hsize_t keep) {
+  H5Handle dataset = own_dataset(H5_CHECK(H5Dopen2(file, name.c_str(), H5P_DEFAULT)));
+  H5Handle space = own_space(H5_CHECK(H5Dget_space(dataset.id())));
+  hsize_t rows = 0;
+  H5_CHECK(H5Sget_simple_extent_dims(space.id(), &rows, nullptr));
+  MPITUNE_CHECK(keep <= rows, name + " has " + std::to_string(rows) + " rows, not the " + std::to_string(keep) +
+                                  " to keep");
+  // Shrinking discards the chunks past the new end and fills the cut part of the last one with
+  // the fill value, so rows appended later never show what was there before.
+  if (keep < rows) {
+    const hsize_t dims[1] = {keep};
+    H5_CHECK(H5Dset_extent(dataset.id(), dims));
+  }
+  return Table(name, std::move(dataset), type.memory_type(), keep);
 }
 
 void Table::write_rows(hsize_t first, const Row& row) {
@@ -171,6 +214,13 @@ void Table::write_at(hsize_t index, const Row& row) {
   write_rows(index, row);
 }
 
+void Table::truncate(hsize_t rows) {
+  MPITUNE_CHECK(rows <= rows_ && rows >= durable_rows_,
+                "cannot truncate " + name_ + " to " + std::to_string(rows) + " rows");
+  set_extent(rows);
+  rows_ = rows;
+}
+
 void Table::flush() {
   H5_CHECK(H5Dflush(dataset_.id()));
   durable_rows_ = rows_;
@@ -214,6 +264,17 @@ std::string member_problem(hid_t m, const Column& c) {
       return is_standard_integer(m) ? "" : "is not a standard integer";
     case ColumnKind::Float64:
       return is_ieee_float(m) ? "" : "is not an IEEE floating-point number";
+    case ColumnKind::Bytes: {
+      if (H5_CHECK(H5Tget_class(m)) != H5T_ARRAY) return "is not an array of bytes";
+      if (H5_CHECK(H5Tget_array_ndims(m)) != 1) return "is not a one-dimensional array";
+      hsize_t dims[1] = {0};
+      H5_CHECK(H5Tget_array_dims2(m, dims));
+      if (dims[0] != c.bytes) return "holds " + std::to_string(dims[0]) + " bytes, not " + std::to_string(c.bytes);
+      H5Handle base = own_type(H5_CHECK(H5Tget_super(m)));
+      if (!is_standard_integer(base.id()) || H5_CHECK_NONZERO(H5Tget_size(base.id())) != 1)
+        return "is not an array of 8-bit integers";
+      return "";
+    }
     case ColumnKind::String:
       if (H5_CHECK(H5Tget_class(m)) != H5T_STRING) return "is not a string";
       if (H5_CHECK(H5Tis_variable_str(m)) > 0) return "is a variable-length string, not a fixed-length one";
@@ -311,8 +372,8 @@ MemberInfo member_info(hid_t file, const std::string& name, const std::string& c
     info.bytes = H5_CHECK_NONZERO(H5Tget_size(member.id()));
     // A width the reader would allocate per row: damage beyond kMaxTextBytes is refused here
     // rather than becoming a huge row.
-    if (info.type_class == H5T_STRING && info.bytes > kMaxTextBytes)
-      throw BadFileError("table " + name + ": column '" + column + "' is a string wider than " +
+    if ((info.type_class == H5T_STRING || info.type_class == H5T_ARRAY) && info.bytes > kMaxTextBytes)
+      throw BadFileError("table " + name + ": column '" + column + "' is wider than " +
                          std::to_string(kMaxTextBytes) + " bytes");
     break;
   }

@@ -8,7 +8,8 @@
 //
 // Reading checks before it reads: the dataset is 1-D with compound rows; every column the
 // reader asks for is there (unless optional: added by a later schema version) with the right
-// type class (standard integers, IEEE floats, fixed-length strings, at most kMaxTextBytes);
+// type class (standard integers, IEEE floats, fixed-length strings, at most kMaxTextBytes;
+// byte columns: a 1-D array of exactly the column's width of 8-bit integers);
 // every member lies inside the row; and the extent claims no more rows than the file's size
 // can hold (a damaged extent must not become a huge allocation). Anything else is a
 // BadFileError naming the table.
@@ -24,13 +25,15 @@
 
 namespace mpitune::h5 {
 
-enum class ColumnKind { Int32, Int64, Float64, String };
+// Bytes: a fixed number of raw bytes (an HDF5 array of uint8), for binary data that a string
+// column cannot hold (a NUL would end it).
+enum class ColumnKind { Int32, Int64, Float64, String, Bytes };
 
 struct Column {
   std::string name;
   ColumnKind kind;
   size_t offset;
-  size_t bytes;  // strings: width including the NUL
+  size_t bytes;  // strings: width including the NUL; byte columns: their width
   bool optional = false;  // a reader accepts a table without it (it then reads as `absent`)
   // What an optional column reads as in a file without it: an int64 or float64 value (zero
   // for the other kinds).
@@ -45,6 +48,7 @@ class RowType {
   size_t add_int64(const std::string& name) { return add(name, ColumnKind::Int64, 8); }
   size_t add_float64(const std::string& name) { return add(name, ColumnKind::Float64, 8); }
   size_t add_string(const std::string& name, size_t bytes) { return add(name, ColumnKind::String, bytes); }
+  size_t add_bytes(const std::string& name, size_t bytes) { return add(name, ColumnKind::Bytes, bytes); }
   // A column that files of an older schema version lack; it reads as zero there ...
   void set_optional(size_t col) { columns_.at(col).optional = true; }
   // ... or as `absent` (-1 for "none", NaN for "not measured").
@@ -79,6 +83,8 @@ class Row {
   void set_float64(size_t col, double v);
   // Cut at a UTF-8 boundary to fit the column with its NUL.
   void set_string(size_t col, const std::string& v);
+  // Copies `n` bytes (at most the column's width) into a byte column; the rest of it is zero.
+  void set_bytes(size_t col, const uint8_t* data, size_t n);
   // The value an optional column has in files without it (RowType::set_optional_*).
   void set_absent(size_t col);
 
@@ -86,6 +92,8 @@ class Row {
   int64_t int64(size_t col) const;
   double float64(size_t col) const;
   std::string string(size_t col) const;
+  // The first `n` bytes (at most the column's width) of a byte column.
+  std::vector<uint8_t> bytes(size_t col, size_t n) const;
 
   const char* data() const { return bytes_.data(); }
   // Every byte zero: what HDF5 returns for a row the table was extended for but that was never
@@ -106,6 +114,11 @@ class Table {
  public:
   // Creates `name` in `file` with an unlimited dimension and about 32 KiB chunks.
   Table(hid_t file, const std::string& name, const RowType& type);
+  // Opens the existing table `name` (a resumed file) and keeps its first `keep` rows: rows
+  // beyond them (never written, or a partial record) are cut off before anything is appended,
+  // so that no such row ends up between old and new rows. `type` must match the file's rows
+  // by name (HDF5 converts member by member).
+  static Table open_existing(hid_t file, const std::string& name, const RowType& type, hsize_t keep);
 
   // Rows in the table's extent, and of those the rows known to be on disk (as of the last
   // successful flush()).
@@ -115,6 +128,9 @@ class Table {
   void append(const Row& row);
   // Rewrites an existing row.
   void write_at(hsize_t index, const Row& row);
+  // Shrinks the table back to `rows` rows (fewer than now, at least the durable ones): undoes
+  // the appends of a record spread over several rows when one of them fails.
+  void truncate(hsize_t rows);
   // Writes this table's raw data, then its metadata (HDF5 stops before the metadata when the
   // raw data cannot be written); on success every row is durable.
   void flush();
@@ -125,6 +141,7 @@ class Table {
   void close();
 
  private:
+  Table(std::string name, H5Handle dataset, H5Handle memory_type, hsize_t rows);
   void write_rows(hsize_t first, const Row& row);
   void set_extent(hsize_t rows);
 
@@ -148,7 +165,7 @@ std::vector<char> read_rows(hid_t file, const std::string& name, const RowType& 
 // H5T_NO_CLASS when the dataset has no such member (or is not a table).
 struct MemberInfo {
   H5T_class_t type_class = H5T_NO_CLASS;
-  size_t bytes = 0;
+  size_t bytes = 0;  // arrays: the whole array's
 };
 MemberInfo member_info(hid_t file, const std::string& name, const std::string& column);
 

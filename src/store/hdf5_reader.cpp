@@ -21,6 +21,14 @@
 //    a /space spec that does not parse: a row the disk got only part of). Such a row anywhere
 //    else is damage and refuses the file. No row mpitune writes is all zero (each has a time,
 //    a status, an action or a name), so nothing real is ever skipped.
+//  - /events spreads a long event over several rows: the reader joins them and checks that the
+//    events' seq run 0, 1, 2, ... and that each event's parts come in order. An event whose
+//    rows stop before its last part, or whose last row is damaged, at the end of the table is
+//    skipped with the warning; anywhere else it refuses the file.
+//
+// The resumed writer (hdf5_writer.cpp) reads the file through read_experiment_layout() below
+// and keeps exactly the rows this reader kept, so nothing it skipped stays between old and
+// new rows.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -30,6 +38,7 @@
 
 #include "global_heap_check.hpp"
 #include "h5_support.hpp"
+#include "hdf5_read.hpp"
 #include "h5_table.hpp"
 #include "hdf5_schema.hpp"
 #include "mpitune/store/hdf5_store.hpp"
@@ -144,19 +153,25 @@ void warn(const std::string& path, const std::string& table, const std::string& 
 
 // Reads every row of `table` and decodes it with `columns`, skipping partial rows at its end
 // (see the header comment). Optional columns the file lacks read as their absent values.
+std::string rows_text(hsize_t n) { return n == 1 ? "row" : std::to_string(n) + " rows"; }
+
+// The warning for `n` all-zero rows at a table's end.
+std::string unwritten_rows_text(hsize_t n) {
+  return "skipped the last " + rows_text(n) + ", all zero: the table was extended for " + (n == 1 ? "it" : "them") +
+         " but the data never reached the disk (a full disk or a crash)";
+}
+
+// The rows kept of each table are added to `layout` when given.
 template <class Columns>
-auto read_table(hid_t f, const std::string& path, const char* table, const Columns& columns) {
+auto read_table(hid_t f, const std::string& path, const char* table, const Columns& columns,
+                h5::FileLayout* layout) {
   hsize_t n = 0;
   std::vector<size_t> absent;
   const std::vector<char> bytes = h5::read_rows(f, table, columns.type, &n, &absent);
   const auto row = [&](hsize_t i) { return Row(columns.type, bytes.data() + i * columns.type.row_bytes()); };
   hsize_t complete = n;
   while (complete > 0 && row(complete - 1).all_zero()) --complete;
-  if (complete < n)
-    warn(path, table,
-         "skipped the last " + (n - complete == 1 ? std::string("row") : std::to_string(n - complete) + " rows") +
-             ", all zero: the table was extended for " + (n - complete == 1 ? "it" : "them") +
-             " but the data never reached the disk (a full disk or a crash)");
+  if (complete < n) warn(path, table, unwritten_rows_text(n - complete));
 
   std::vector<decltype(columns.decode(std::declval<Row>()))> out;
   out.reserve(complete);
@@ -174,15 +189,93 @@ auto read_table(hid_t f, const std::string& path, const char* table, const Colum
                "): the disk got only part of it");
     }
   }
+  if (layout) layout->kept_rows[table] = out.size();  // one row per record, the skipped ones at the end
   return out;
 }
 
-Space read_space(hid_t f, const std::string& path) {
+// /events: rows joined into events (see the header comment). The last event is skipped when
+// its rows run out before its last part or its last row does not decode; any other break in
+// the parts or the seq refuses the file.
+std::vector<EventRecord> read_events(hid_t f, const std::string& path, h5::FileLayout* layout) {
+  const h5::MemberInfo data = h5::member_info(f, h5::kEventsTable, "data");
+  if (data.type_class != H5T_ARRAY) throw h5::BadFileError("table /events has no byte column 'data'");
+  const h5::EventColumns columns(data.bytes);  // read_rows checks that these are 8-bit bytes
+  hsize_t n = 0;
+  std::vector<size_t> absent;
+  const std::vector<char> bytes = h5::read_rows(f, h5::kEventsTable, columns.type, &n, &absent);
+  const auto row = [&](hsize_t i) { return Row(columns.type, bytes.data() + i * columns.type.row_bytes()); };
+  hsize_t complete = n;
+  while (complete > 0 && row(complete - 1).all_zero()) --complete;
+
+  std::vector<EventRecord> out;
+  hsize_t kept = 0;  // rows of the events in `out`
+  EventRecord current;
+  int32_t parts = 0, next_part = 0;
+  std::string problem;  // why the rows from `kept` on do not make an event
+  hsize_t problem_row = 0;
+  for (hsize_t i = 0; i < complete && problem.empty(); ++i) {
+    h5::EventPart p;
+    try {
+      p = columns.decode(row(i));
+    } catch (const h5::BadFileError& e) {
+      problem = e.what();
+      problem_row = i;
+      break;
+    }
+    if (next_part == 0) {
+      const int64_t expected = out.empty() ? 0 : out.back().seq + 1;
+      if (p.part != 0)
+        problem = "part " + std::to_string(p.part) + " of event " + std::to_string(p.seq) + " without its part 0";
+      else if (p.seq != expected)
+        problem = "event " + std::to_string(p.seq) + " where event " + std::to_string(expected) + " was due";
+      if (!problem.empty()) {
+        problem_row = i;
+        break;
+      }
+      current = EventRecord{p.seq, p.time, p.vtime, p.group, p.kind, {}};
+      parts = p.parts;
+    } else if (p.seq != current.seq || p.part != next_part || p.parts != parts) {
+      problem = "part " + std::to_string(p.part) + " of " + std::to_string(p.parts) + " of event " +
+                std::to_string(p.seq) + " where part " + std::to_string(next_part) + " of " + std::to_string(parts) +
+                " of event " + std::to_string(current.seq) + " was due";
+      problem_row = i;
+      break;
+    }
+    current.data.insert(current.data.end(), p.data.begin(), p.data.end());
+    if (++next_part == parts) {
+      out.push_back(std::move(current));
+      current = EventRecord{};
+      next_part = 0;
+      kept = i + 1;
+    }
+  }
+  // A break before the last written row is damage: events after it would be lost.
+  if (!problem.empty() && problem_row + 1 < complete)
+    throw h5::BadFileError("table /events: row " + std::to_string(problem_row) + ": " + problem);
+  if (kept == complete && complete < n) {
+    warn(path, h5::kEventsTable, unwritten_rows_text(n - complete));
+  } else if (kept < complete) {
+    std::string what = "skipped the last " + rows_text(n - kept) + ", " +
+                       (problem.empty() ? "the first " + std::to_string(next_part) + " of the " +
+                                              std::to_string(parts) + " parts of event " + std::to_string(current.seq)
+                                        : "a damaged last event (" + problem + ")");
+    if (complete < n) what += " and " + rows_text(n - complete) + " all zero";
+    warn(path, h5::kEventsTable,
+         what + ": the writer stopped before the rest of it reached the disk (a full disk or a crash)");
+  }
+  if (layout) {
+    layout->kept_rows[h5::kEventsTable] = kept;
+    layout->event_data_bytes = data.bytes;
+  }
+  return out;
+}
+
+Space read_space(hid_t f, const std::string& path, h5::FileLayout* layout) {
   const h5::MemberInfo spec = h5::member_info(f, h5::kSpaceTable, "spec");
   if (spec.type_class != H5T_STRING) throw ConfigError(path, "/space has no spec column", kFix);
   // One byte more than the file's width, so a full-width string keeps its NUL in memory.
   const h5::SpaceColumns columns(spec.bytes + 1);
-  std::vector<Domain> domains = read_table(f, path, h5::kSpaceTable, columns);
+  std::vector<Domain> domains = read_table(f, path, h5::kSpaceTable, columns, layout);
   try {
     return Space(std::move(domains));
   } catch (const ConfigError& e) {
@@ -205,58 +298,67 @@ std::optional<h5::HParamColumnSpec> stored_hparam_column(hid_t f, const char* ta
   return spec;
 }
 
-std::vector<TrialRecord> read_trials(hid_t f, const std::string& path, const Space& space) {
+std::vector<TrialRecord> read_trials(hid_t f, const std::string& path, const Space& space,
+                                     h5::FileLayout* layout) {
   std::vector<h5::HParamColumnSpec> specs;
   for (const auto& d : space.domains()) {
     const auto spec = stored_hparam_column(f, h5::kTrialsTable, d.name);
     if (!spec) throw ConfigError(path, "/trials has no column for hyperparameter '" + d.name + "' of /space", kFix);
     specs.push_back(*spec);
   }
-  return read_table(f, path, h5::kTrialsTable, h5::TrialColumns(space, specs));
+  return read_table(f, path, h5::kTrialsTable, h5::TrialColumns(space, specs), layout);
 }
 
 // /pbt_transfers' old.<name> and new.<name> are schema 3: a file without them reads with
 // old_values and new_values empty.
-std::vector<TransferRecord> read_transfers(hid_t f, const std::string& path, const Space& space) {
+std::vector<TransferRecord> read_transfers(hid_t f, const std::string& path, const Space& space,
+                                           h5::FileLayout* layout) {
   std::vector<std::optional<h5::HParamColumnSpec>> old_specs, new_specs;
   for (const auto& d : space.domains()) {
     old_specs.push_back(stored_hparam_column(f, h5::kTransfersTable, "old." + d.name));
     new_specs.push_back(stored_hparam_column(f, h5::kTransfersTable, "new." + d.name));
   }
-  return read_table(f, path, h5::kTransfersTable, h5::TransferColumns(space, old_specs, new_specs));
+  return read_table(f, path, h5::kTransfersTable, h5::TransferColumns(space, old_specs, new_specs), layout);
 }
 
-ExperimentData read_file(hid_t f, const std::string& path) {
+ExperimentData read_file(hid_t f, const std::string& path, h5::FileLayout* layout) {
   ExperimentData data;
   read_root_attributes(f, path, data.info);
   for (const char* t : {h5::kSpaceTable, h5::kTrialsTable, h5::kMetricsTable, h5::kDecisionsTable,
                         h5::kTransfersTable, h5::kGroupsTable, h5::kSummaryTable})
     if (!h5::has_dataset(f, t))
       throw ConfigError(path, std::string("has no dataset ") + t + ": not a complete mpitune result file", kFix);
-  data.info.space = read_space(f, path);
-  data.trials = read_trials(f, path, data.info.space);
-  data.metrics = read_table(f, path, h5::kMetricsTable, h5::MetricColumns());
-  data.decisions = read_table(f, path, h5::kDecisionsTable, h5::DecisionColumns());
-  data.transfers = read_transfers(f, path, data.info.space);
-  data.groups = read_table(f, path, h5::kGroupsTable, h5::GroupColumns());
-  const auto summary = read_table(f, path, h5::kSummaryTable, h5::SummaryColumns());
+  data.info.space = read_space(f, path, layout);
+  data.trials = read_trials(f, path, data.info.space, layout);
+  data.metrics = read_table(f, path, h5::kMetricsTable, h5::MetricColumns(), layout);
+  data.decisions = read_table(f, path, h5::kDecisionsTable, h5::DecisionColumns(), layout);
+  data.transfers = read_transfers(f, path, data.info.space, layout);
+  data.groups = read_table(f, path, h5::kGroupsTable, h5::GroupColumns(), layout);
+  const auto summary = read_table(f, path, h5::kSummaryTable, h5::SummaryColumns(), layout);
   if (!summary.empty()) data.summary = summary.front();
   // Schema 3; files of older versions have no test-split evaluation.
-  if (h5::has_dataset(f, h5::kFinalTable)) data.finals = read_table(f, path, h5::kFinalTable, h5::FinalColumns());
+  if (h5::has_dataset(f, h5::kFinalTable))
+    data.finals = read_table(f, path, h5::kFinalTable, h5::FinalColumns(), layout);
   if (h5::has_dataset(f, h5::kFinalDocumentsTable))
-    data.final_documents = read_table(f, path, h5::kFinalDocumentsTable, h5::FinalDocumentColumns());
+    data.final_documents = read_table(f, path, h5::kFinalDocumentsTable, h5::FinalDocumentColumns(), layout);
+  // Schema 4; files of older versions were never resumed.
+  if (h5::has_dataset(f, h5::kEventsTable)) data.events = read_events(f, path, layout);
+  if (h5::has_dataset(f, h5::kSegmentsTable))
+    data.segments = read_table(f, path, h5::kSegmentsTable, h5::SegmentColumns(), layout);
   return data;
 }
 
 }  // namespace
 
-ExperimentData read_hdf5_experiment(const std::string& path) {
-  h5::h5_init();
+namespace h5 {
+
+ExperimentData read_experiment_layout(const std::string& path, FileLayout* layout) {
+  h5_init();
   // Messages quote text from the file (names, statuses, HDF5's object names), which damage
   // can fill with control characters; the one line a user sees stays one line.
   try {
     H5Handle file = open_for_reading(path);
-    ExperimentData data = read_file(file.id(), path);
+    ExperimentData data = read_file(file.id(), path, layout);
     file.close();
     data.path = path;
     return data;
@@ -271,5 +373,9 @@ ExperimentData read_hdf5_experiment(const std::string& path) {
     throw InfraError("reading result file '" + path + "': " + printable(e.what()));
   }
 }
+
+}  // namespace h5
+
+ExperimentData read_hdf5_experiment(const std::string& path) { return h5::read_experiment_layout(path, nullptr); }
 
 }  // namespace mpitune

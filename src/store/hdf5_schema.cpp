@@ -120,7 +120,8 @@ HParamColumns::HParamColumns(RowType& type, const Space& space, const std::strin
       case ColumnKind::String: cols_.emplace_back(type.add_string(name, spec->bytes)); break;
       case ColumnKind::Int64: cols_.emplace_back(type.add_int64(name)); break;
       case ColumnKind::Float64: cols_.emplace_back(type.add_float64(name)); break;
-      case ColumnKind::Int32: MPITUNE_CHECK(false, "no int32 hyperparameter columns");
+      case ColumnKind::Int32:
+      case ColumnKind::Bytes: MPITUNE_CHECK(false, "hyperparameter columns are numbers or strings");
     }
   }
 }
@@ -181,7 +182,8 @@ HParams HParamColumns::decode(const Row& r) const {
         if (!std::isnan(x)) hp.set(d.name, numeric_value(d, x));
         break;
       }
-      case ColumnKind::Int32: break;
+      case ColumnKind::Int32:
+      case ColumnKind::Bytes: break;
     }
   }
   return hp;
@@ -567,6 +569,130 @@ FinalDocumentRecord FinalDocumentColumns::decode(const Row& r) const {
   d.loss_sum = r.float64(loss_sum);
   d.tokens = r.int64(tokens);
   return d;
+}
+
+// ---- /events ----
+
+EventColumns::EventColumns(size_t data_bytes) {
+  seq = type.add_int64("seq");
+  time = type.add_float64("time");
+  vtime = type.add_int64("vtime");
+  group = type.add_int32("group");
+  kind = type.add_string("kind", kH5KindBytes);
+  part = type.add_int32("part");
+  parts = type.add_int32("parts");
+  size = type.add_int32("size");
+  data = type.add_bytes("data", data_bytes);
+}
+
+std::vector<Row> EventColumns::encode(const EventRecord& e) const {
+  if (e.kind.size() >= kH5KindBytes)
+    throw InfraError("event " + std::to_string(e.seq) + ": its kind '" + e.kind + "' is longer than the " +
+                     std::to_string(kH5KindBytes - 1) + " bytes of the kind column");
+  const size_t width = type.column(data).bytes;
+  const size_t count = std::max<size_t>(1, (e.data.size() + width - 1) / width);
+  if (count > static_cast<size_t>(std::numeric_limits<int32_t>::max()))
+    throw InfraError("event " + std::to_string(e.seq) + ": " + std::to_string(e.data.size()) +
+                     " bytes of data are more than /events can hold");
+  std::vector<Row> rows;
+  rows.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    Row r(type);
+    r.set_int64(seq, e.seq);
+    r.set_float64(time, e.time);
+    r.set_int64(vtime, e.vtime);
+    r.set_int32(group, e.group);
+    r.set_string(kind, e.kind);
+    r.set_int32(part, static_cast<int32_t>(i));
+    r.set_int32(parts, static_cast<int32_t>(count));
+    const size_t first = i * width;
+    const size_t n = std::min(width, e.data.size() - std::min(first, e.data.size()));
+    r.set_int32(size, static_cast<int32_t>(n));
+    r.set_bytes(data, e.data.data() + first, n);
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+EventPart EventColumns::decode(const Row& r) const {
+  EventPart p;
+  p.seq = r.int64(seq);
+  p.time = r.float64(time);
+  p.vtime = r.int64(vtime);
+  p.group = r.int32(group);
+  p.kind = r.string(kind);
+  p.part = r.int32(part);
+  p.parts = r.int32(parts);
+  const int32_t n = r.int32(size);
+  const size_t width = type.column(data).bytes;
+  if (p.parts < 1 || p.part < 0 || p.part >= p.parts)
+    throw BadFileError("event " + std::to_string(p.seq) + ": part " + std::to_string(p.part) + " of " +
+                       std::to_string(p.parts));
+  // Every part but the last is full: the writer cuts the data into whole rows.
+  const bool last = p.part == p.parts - 1;
+  if (n < 0 || static_cast<size_t>(n) > width || (!last && static_cast<size_t>(n) != width))
+    throw BadFileError("event " + std::to_string(p.seq) + ": part " + std::to_string(p.part) + " of " +
+                       std::to_string(p.parts) + " says it holds " + std::to_string(n) + " bytes of a " +
+                       std::to_string(width) + "-byte column");
+  p.data = r.bytes(data, static_cast<size_t>(n));
+  return p;
+}
+
+// ---- /segments ----
+
+SegmentColumns::SegmentColumns() {
+  index = type.add_int64("index");
+  start_time = type.add_float64("start_time");
+  end_time = type.add_float64("end_time");
+  status = type.add_string("status", kH5KindBytes);
+  elapsed_s = type.add_float64("elapsed_s");
+  device_seconds = type.add_float64("device_seconds");
+  world_size = type.add_int32("world_size");
+  group_size = type.add_int32("group_size");
+  num_groups = type.add_int32("num_groups");
+  devices = type.add_int32("devices");
+  hosts = type.add_string("hosts", kH5SegmentTextBytes);
+  command_line = type.add_string("command_line", kH5SegmentTextBytes);
+  first_event = type.add_int64("first_event");
+  reason = type.add_string("reason", kH5ReasonBytes);
+}
+
+Row SegmentColumns::encode(const SegmentRecord& s) const {
+  Row r(type);
+  r.set_int64(index, s.index);
+  r.set_float64(start_time, s.start_time);
+  r.set_float64(end_time, s.end_time);
+  r.set_string(status, s.status);
+  r.set_float64(elapsed_s, s.elapsed_s);
+  r.set_float64(device_seconds, s.device_seconds);
+  r.set_int32(world_size, s.world_size);
+  r.set_int32(group_size, s.group_size);
+  r.set_int32(num_groups, s.num_groups);
+  r.set_int32(devices, s.devices);
+  r.set_string(hosts, s.hosts);
+  r.set_string(command_line, s.command_line);
+  r.set_int64(first_event, s.first_event);
+  r.set_string(reason, s.reason);
+  return r;
+}
+
+SegmentRecord SegmentColumns::decode(const Row& r) const {
+  SegmentRecord s;
+  s.index = r.int64(index);
+  s.start_time = r.float64(start_time);
+  s.end_time = r.float64(end_time);
+  s.status = r.string(status);
+  s.elapsed_s = r.float64(elapsed_s);
+  s.device_seconds = r.float64(device_seconds);
+  s.world_size = r.int32(world_size);
+  s.group_size = r.int32(group_size);
+  s.num_groups = r.int32(num_groups);
+  s.devices = r.int32(devices);
+  s.hosts = r.string(hosts);
+  s.command_line = r.string(command_line);
+  s.first_event = r.int64(first_event);
+  s.reason = r.string(reason);
+  return s;
 }
 
 }  // namespace mpitune::h5

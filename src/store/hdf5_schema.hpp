@@ -25,6 +25,8 @@ constexpr const char* kGroupsTable = "/groups";
 constexpr const char* kSummaryTable = "/summary";
 constexpr const char* kFinalTable = "/final";
 constexpr const char* kFinalDocumentsTable = "/final_documents";
+constexpr const char* kEventsTable = "/events";
+constexpr const char* kSegmentsTable = "/segments";
 
 struct SpaceColumns {
   // text_bytes: width of the choices and spec columns (wide enough for every domain).
@@ -160,6 +162,45 @@ struct FinalDocumentColumns {
 
   RowType type;
   size_t label, document, loss_sum, tokens;
+};
+
+// /events: one EventRecord in one or more consecutive rows ("parts"), each carrying up to
+// data_bytes of its data in a byte column: most events (protocol messages of about 100 bytes)
+// take one row, a long one (a FinalEvalDone with thousands of documents) as many as it needs.
+struct EventPart {
+  int64_t seq = 0;
+  double time = 0;
+  int64_t vtime = -1;
+  int group = -1;
+  std::string kind;
+  int32_t part = 0;   // 0 .. parts - 1
+  int32_t parts = 1;  // rows of this event
+  std::vector<uint8_t> data;  // this row's share of the event's data
+};
+
+struct EventColumns {
+  // data_bytes: width of the data column (kH5EventDataBytes in files this mpitune writes; the
+  // reader takes the file's).
+  explicit EventColumns(size_t data_bytes);
+  // The rows of one event, in part order. Throws InfraError when its kind does not fit the
+  // kind column whole (a cut kind would replay as another input) or it needs more than
+  // INT32_MAX rows.
+  std::vector<Row> encode(const EventRecord& e) const;
+  // Throws BadFileError when part, parts or size are out of range (damage).
+  EventPart decode(const Row& r) const;
+
+  RowType type;
+  size_t seq, time, vtime, group, kind, part, parts, size, data;
+};
+
+struct SegmentColumns {
+  SegmentColumns();
+  Row encode(const SegmentRecord& s) const;
+  SegmentRecord decode(const Row& r) const;
+
+  RowType type;
+  size_t index, start_time, end_time, status, elapsed_s, device_seconds, world_size, group_size, num_groups,
+      devices, hosts, command_line, first_event, reason;
 };
 
 }  // namespace mpitune::h5

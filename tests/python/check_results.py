@@ -24,12 +24,14 @@ import sys
 import h5py
 import numpy as np
 
-SUPPORTED_SCHEMA = 3
+SUPPORTED_SCHEMA = 4
 STATUSES = {"pending", "running", "paused", "completed", "stopped", "failed", "early_stopped"}
 FINISHED_STATUSES = {"completed", "stopped", "failed", "early_stopped"}
 UNSET_INT = -(2 ** 63)  # an int64 hyperparameter column's "no value" (a pending trial)
 ACTIONS = {"start", "continue", "stop", "pause", "resume", "clone", "complete", "fail"}
 SUMMARY_STATUSES = {"running", "finished", "interrupted", "failed"}
+SEGMENT_STATUSES = {"running", "finished", "interrupted", "aborted"}
+EVENT_KINDS = {"message", "budget", "stop", "preempt", "job"}
 KINDS = {"uniform", "loguniform", "int", "choice", "grid"}
 RANGE_KINDS = {"uniform", "loguniform", "int"}
 
@@ -66,6 +68,11 @@ COLUMNS = {
               "test_loss": "f", "test_ci_low": "f", "test_ci_high": "f", "test_documents": "i",
               "test_tokens": "i", "bootstrap": "i", "retention_loss": "f", "seconds": "f"},
     "final_documents": {"label": "S", "document": "i", "loss_sum": "f", "tokens": "i"},
+    "events": {"seq": "i", "time": "f", "vtime": "i", "group": "i", "kind": "S", "part": "i", "parts": "i",
+               "size": "i", "data": "B"},
+    "segments": {"index": "i", "start_time": "f", "end_time": "f", "status": "S", "elapsed_s": "f",
+                 "device_seconds": "f", "world_size": "i", "group_size": "i", "num_groups": "i", "devices": "i",
+                 "hosts": "S", "command_line": "S", "first_event": "i", "reason": "S"},
 }
 
 
@@ -182,6 +189,10 @@ def read_table(f, name, p, extra_columns=(), version=SUPPORTED_SCHEMA):
             p.check(got == "f", f"/{name}.{col} is {fields[col][0]}, not float64")
         elif kind == "S":
             p.check(got == "S", f"/{name}.{col} is {fields[col][0]}, not a fixed-length string")
+        elif kind == "B":
+            sub = fields[col][0].subdtype
+            p.check(sub is not None and sub[0] == np.uint8 and len(sub[1]) == 1,
+                    f"/{name}.{col} is {fields[col][0]}, not an array of bytes")
         # kind None: float or string, checked by the caller
     unexpected = set(fields) - set(expected)
     p.check(not unexpected, f"/{name} has unexpected columns {sorted(unexpected)}")
@@ -308,6 +319,11 @@ def check_file(path, swmr, p):
             finals = read_table(f, "final", p, (), version)
             documents = read_table(f, "final_documents", p, (), version)
             tables += [finals, documents]
+        events = segments = None
+        if version >= 4:
+            events = read_table(f, "events", p, (), version)
+            segments = read_table(f, "segments", p, (), version)
+            tables += [events, segments]
         if any(t is None for t in tables) or p.items:
             return None
 
@@ -424,6 +440,8 @@ def check_file(path, swmr, p):
 
         if finals is not None:
             check_finals(finals, documents, id_set, p)
+        if events is not None:
+            check_events(events, segments, p)
 
         counts = {}
         for status in statuses:
@@ -431,6 +449,31 @@ def check_file(path, swmr, p):
         return {"attrs": attrs, "trials": len(ids), "statuses": counts, "metric_rows": len(metrics),
                 "groups": len(groups), "transfers": len(transfers), "finals": len(finals) if finals is not None else 0,
                 "summary": text(summary[0]["status"]) if len(summary) else None}
+
+
+def check_events(events, segments, p):
+    """/events: seq 0, 1, 2, ... each in parts 0..parts-1, every part but the last full;
+    /segments: unique indices, known statuses, first_event within /events."""
+    width = events.dtype.fields["data"][0].subdtype[1][0] if len(events.dtype.fields or {}) else 0
+    seq, part = 0, 0
+    for i, e in enumerate(events):
+        where = f"/events row {i}"
+        if not p.check(int(e["seq"]) == seq and int(e["part"]) == part,
+                       f"{where}: event {e['seq']} part {e['part']} where event {seq} part {part} was due"):
+            return
+        parts, size = int(e["parts"]), int(e["size"])
+        p.check(text(e["kind"]) in EVENT_KINDS, f"{where}: unknown kind '{text(e['kind'])}'")
+        p.check(0 <= size <= width and (part == parts - 1 or size == width), f"{where}: size {size} of part {part}/{parts}")
+        part += 1
+        if part == parts:
+            seq, part = seq + 1, 0
+    p.check(part == 0, f"/events ends inside event {seq}")
+    indices = [int(s["index"]) for s in segments]
+    p.check(len(indices) == len(set(indices)), f"/segments indices {indices} are not unique")
+    for s in segments:
+        p.check(text(s["status"]) in SEGMENT_STATUSES, f"/segments {s['index']}: unknown status '{text(s['status'])}'")
+        p.check(0 <= int(s["first_event"]) <= seq, f"/segments {s['index']}: first_event {s['first_event']} beyond /events")
+        p.check(float(s["elapsed_s"]) >= 0, f"/segments {s['index']}: negative elapsed_s")
 
 
 def parse_status_expectations(items, parser):

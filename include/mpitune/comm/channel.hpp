@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -37,7 +38,9 @@ class Channel {
   virtual void drain() = 0;
 };
 
-// MPI implementation over a dedicated communicator (GroupComms::control()).
+// MPI implementation over a dedicated communicator (GroupComms::control()). Safe to call from
+// two threads (a leader's heartbeat thread sends while its main thread polls) when MPI provides
+// MPI_THREAD_MULTIPLE; a lock keeps the list of pending sends consistent.
 class MpiChannel : public Channel {
  public:
   explicit MpiChannel(MPI_Comm comm);
@@ -54,6 +57,7 @@ class MpiChannel : public Channel {
   void complete_finished_sends();
 
   MPI_Comm comm_;
+  std::mutex mutex_;  // guards pending_ (and orders this channel's MPI calls)
   std::deque<PendingSend> pending_;
 };
 

@@ -37,6 +37,27 @@
 //    configuration trained at max_t — are evaluated once on the test split by an idle group
 //    (FinalEval -> FinalEvalDone), and the base model too (final_base); each becomes a /final
 //    row with a bootstrap interval, then every group is shut down.
+//
+// Resume (issue 10; coord/replay.hpp): every input of the core (messages, the time budget
+// running out, stop and preempt requests, the start of a job) is logged to the store's /events
+// before it is handled. A later job hands the same inputs to a fresh core (with the same
+// scheduler and searcher types and seed), which then holds exactly the state the first one had:
+// trials, scheduler, searcher, trial-id counter. No scheduler or searcher needs its own save
+// format. begin_job() then turns the work the old job's groups held into recovery items that
+// the new job's groups take before anything else:
+//  - a running trial resumes from its newest checkpoint (a preempt checkpoint written at the
+//    interruption, or its pause checkpoint), else restarts its segment from step 0, and runs to
+//    the same `until`; reports of steps already recorded are dropped (is_stale), so the
+//    scheduler sees every step once and the resumed run makes the decisions the uninterrupted
+//    one would (deterministic objectives and order);
+//  - a pause or keep checkpoint that was being written is taken from the preempt checkpoint when
+//    that is at the same step, else the trial is trained up to that step again and then written;
+//  - a segment that waited for a checkpoint waits again; a final evaluation is queued again;
+//  - a trial with a stop order in flight ends as it would have (at its last recorded step).
+// Preempt (request_preempt: SIGUSR1, SIGTERM, a Slurm time limit): the core goes on deciding as
+// if nothing happened (the decisions are logged and replayed), but sends no new work: every
+// group that holds a trial gets a Preempt (checkpoint it, answer Preempted) and every other
+// order is parked for the next job; preempt_complete() says when every group has answered.
 #pragma once
 
 #include <cstdint>
@@ -45,6 +66,7 @@
 #include <map>
 #include <set>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +89,12 @@ struct CoordinatorOptions {
   Mode mode = Mode::Min;
   std::string metric = "eval_loss";  // eval_loss | train_loss
   double start_time = 0;
+  // Seconds the experiment was not running before this job (the gaps between its jobs): not
+  // counted against time_budget_s nor in /summary's elapsed time.
+  double offline_s = 0;
+  // /summary's device-seconds of the jobs before this one (this job adds world_size x its time).
+  double prior_device_seconds = 0;
+  double job_start_time = 0;  // when this job began (0: start_time)
   std::string checkpoint_root = "checkpoints";  // folder of the per-trial checkpoint folders
   std::string keep = "none";                    // best | all | none
   std::string keep_root = "kept";               // folder of the kept trials' folders
@@ -112,12 +140,40 @@ class CoordinatorCore {
   CoordinatorCore(const CoordinatorOptions& opts, Scheduler& scheduler, Searcher& searcher,
                   ResultStore& store);
 
-  // A message from the leader of `group`.
-  std::vector<Outgoing> handle(int group, const Message& m, double now);
-  // Called regularly: enforces the time budget.
+  // A message from the leader of `group`; `vtime`: its virtual time in deterministic mode (logged
+  // with it, for the shell's DeterministicOrder when it replays).
+  std::vector<Outgoing> handle(int group, const Message& m, double now, int64_t vtime = -1);
+  // Called regularly: enforces the time budget (spend_budget once it has run out).
   std::vector<Outgoing> tick(double now);
-  // Stop gracefully (SIGTERM, Ctrl-C): running segments end at their next step, then shutdown.
+  // The time budget has run out: running trials get their final stop.
+  std::vector<Outgoing> spend_budget(double now);
+  // Stop for good: running segments end at their next step, then shutdown (nothing resumable).
   std::vector<Outgoing> request_stop(double now, const std::string& why);
+  // End the job resumably: checkpoint what the groups hold, park the rest (see above).
+  std::vector<Outgoing> request_preempt(double now, const std::string& why);
+  bool preempting() const { return preempting_; }
+  // Every group that was sent a Preempt has answered.
+  bool preempt_complete() const;
+  // A new job takes over the experiment with `num_groups` fresh groups (after a replay).
+  std::vector<Outgoing> begin_job(double now, int num_groups);
+  // A report of a resumed trial for a step the experiment already recorded: to be dropped.
+  bool is_stale(const Message& m) const;
+  // Where the clock of a resumed segment starts: the time (and virtual time) at which the old
+  // job's segment began, and the step it began at. A shell that orders events by virtual time
+  // (and the simulator) places the resumed trial's steps on the old segment's clock, so they
+  // interleave with the other groups' events as they would have without the interruption.
+  struct ResumedClock {
+    double since = 0;
+    int64_t since_vtime = -1;
+    int64_t start_step = 0;
+  };
+  // The clock of the segment just started for resumed trial `id` (once; nullopt otherwise).
+  std::optional<ResumedClock> take_resumed_clock(TrialId id);
+  // Inputs logged so far (the next event's seq).
+  int64_t events_logged() const { return next_event_; }
+  // Groups that owe the coordinator a message (a segment, a checkpoint, an evaluation, a
+  // Preempt answer): the ones a heartbeat timeout watches.
+  std::vector<int> working_groups() const;
 
   // Every group has been sent Shutdown.
   bool done() const;
@@ -126,6 +182,11 @@ class CoordinatorCore {
   void update_summary(double now) { write_summary("running", now); }
   // Writes the final /summary row (status "finished" or "interrupted").
   void finish(double now);
+  // After a preempt: trials that were running are recorded as paused (they resume in the next
+  // job) and /summary says "interrupted"; then every group is sent Shutdown.
+  std::vector<Outgoing> finish_interrupted(double now);
+  // The job cannot go on (a dead or hung group): /summary says "aborted" (still resumable).
+  void finish_aborted(double now, const std::string& why);
   const std::map<TrialId, TrialRecord>& trials() const { return trials_; }
   // Checkpoint folders no trial can resume from any more; the shell removes them (after it has
   // done the moves).
@@ -151,6 +212,29 @@ class CoordinatorCore {
     int64_t until = 0;          // Busy: the step the segment runs to
     TrialId waits_for = -1;     // Reserved
     SegmentMsg pending;         // Reserved
+    SegmentMsg seg;             // Busy: the segment order it was given
+    Message final_order;        // Final: the order it was given
+    bool parked = false;        // its order was not sent (preempt) or was abandoned (Preempted)
+    bool preempt_sent = false;  // a Preempt went to it ...
+    bool preempt_out = false;   // ... and it has not answered yet
+    double since = 0;           // the time (and virtual time) its last order was decided
+    int64_t since_vtime = -1;
+  };
+  // Work of a job that ended before it was done, for the next job's groups (begin_job).
+  struct Recovery {
+    enum class Kind {
+      Run,     // train `trial` to `until`, then report as usual
+      Pause,   // train it to `until` (its pause step) again, then write its pause checkpoint
+      Keep,    // ... then write its kept final weights
+      Start,   // send `seg` once the checkpoint of `waits_for` is complete (a Reserved group)
+    } kind = Kind::Run;
+    int prefer_group = -1;  // the group that had it (the same group, when it exists, keeps ties)
+    TrialId trial = -1;
+    int64_t until = 0;
+    SegmentMsg seg;         // the order the old group had
+    TrialId waits_for = -1;
+    double since = 0;       // when the old group's order was decided (its virtual time too)
+    int64_t since_vtime = -1;
   };
   // What the coordinator keeps of a trial beyond its /trials row.
   struct TrialState {
@@ -163,6 +247,12 @@ class CoordinatorCore {
     double patience_best = std::numeric_limits<double>::infinity();  // best loss (lower is better)
     int64_t patience_used = 0;       // evaluations since it last improved by more than min_delta
     bool early_stopping = false;     // a StopTrial for early stopping is out
+    // Its newest complete checkpoint of its current state's lineage (a pause or preempt
+    // checkpoint), where a resumed job restarts it; step -1: none.
+    std::string resume_dir;
+    int64_t resume_step = -1;
+    int64_t stale_until = -1;        // resumed: reports of steps <= this were recorded already
+    Recovery::Kind then = Recovery::Kind::Run;  // resumed to redo a pause/keep write at its end
   };
   // The final phase.
   enum class FinalPhase { Search, Evaluating, Done };
@@ -171,6 +261,18 @@ class CoordinatorCore {
     Message order;          // a FinalEval or the retrain's Segment
   };
 
+  std::vector<Outgoing> dispatch(int group, const Message& m, double now);
+  void log_event(const std::string& kind, int group, std::vector<uint8_t> data, double now, int64_t vtime = -1);
+  // Every public entry's orders pass here: records each group's segment and final order, and
+  // while preempting turns work orders into Preempts or parks them.
+  std::vector<Outgoing> finalize(std::vector<Outgoing> outs);
+  std::vector<Outgoing> on_preempted(int group, const PreemptedMsg& p, double now);
+  // The first recovery item for `group`, started on it; false when there is none for it.
+  bool start_recovery(int group, std::vector<Outgoing>& out, double now);
+  // Ends a trial that had a stop order in flight when its job ended.
+  void end_pending_stop(TrialId id, double now);
+  // A trial's resume point is now `dir` at `step` (the previous one, if another folder, goes).
+  void set_resume_point(TrialId id, const std::string& dir, int64_t step);
   std::vector<Outgoing> assign(int group, double now);
   std::vector<Outgoing> assign_idle_groups(double now);
   std::vector<Outgoing> on_report(int group, const ReportMsg& r, double now);
@@ -238,7 +340,16 @@ class CoordinatorCore {
   std::vector<FinalWork> final_queue_;
   int final_running_ = 0;        // final evaluations (and the retrain) out on groups
   TrialId retrain_trial_ = -1;   // the final retrain's trial, once started
+  int64_t next_event_ = 0;       // seq of the next /events row
+  bool preempting_ = false;
+  std::vector<Recovery> recovery_;
+  std::map<TrialId, ResumedClock> resumed_clocks_;
+  double now_ = 0;         // the time and virtual time of the input being handled
+  int64_t vtime_ = -1;
 };
+
+// "<root>/trial-<id>-preempt": where a trial's checkpoint goes when its job is preempted.
+std::string trial_preempt_dir(const std::string& root, TrialId id);
 
 // "<root>/trial-<id>": the checkpoint folder of a trial.
 std::string trial_checkpoint_dir(const std::string& root, TrialId id);

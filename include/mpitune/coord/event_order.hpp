@@ -24,12 +24,18 @@ namespace mpitune {
 
 class DeterministicOrder {
  public:
-  explicit DeterministicOrder(int num_groups);
+  // `start_vtime`: the virtual time the groups start at (a resumed job: the last event's).
+  explicit DeterministicOrder(int num_groups, int64_t start_vtime = 0);
 
   // A message arrived from `group` (in its send order).
   void push(int group, Message m);
   // An order was sent to `group` while handling an event at virtual time `vtime`.
   void on_order(int group, const Message& order, int64_t vtime);
+  // A resumed trial's segment was sent to `group`: its steps run on the old segment's clock,
+  // which began at `base` with the trial at `start_step` (CoordinatorCore::ResumedClock).
+  void on_resumed_segment(int group, int64_t base, int64_t start_step);
+  // Messages of `group` received but not yet released.
+  bool has_queued(int group) const { return !groups_.at(group).queue.empty(); }
   // The next message that is safe to handle, with its group and virtual time; nullopt while
   // an earlier message may still come from a busy group.
   struct Event {

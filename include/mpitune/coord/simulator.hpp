@@ -25,6 +25,10 @@ struct SimulationSetup {
   // experiment.keep for the simulation (best | all | none): kept trials' checkpoints go to a
   // folder of the simulation's scratch space, listed in the result.
   std::string keep;  // "": what the config says (coordinator_options)
+  // Interruption and resume (coordinator_core.hpp, "Resume"):
+  std::string checkpoint_root;        // checkpoints and kept weights; "": a scratch folder removed at the end
+  int64_t crash_after_events = -1;    // end abruptly, as a kill -9, once this many events are logged
+  const ExperimentData* resume = nullptr;  // continue this crashed simulation: its events are replayed
 };
 
 struct SimulationResult {
@@ -33,6 +37,7 @@ struct SimulationResult {
   int64_t steps = 0;    // total steps trained over all groups
   std::set<TrialId> kept;                // what the coordinator says it keeps at the end
   std::set<std::string> kept_folders;    // the folders really in the keep root at the end
+  bool crashed = false;                  // ended by crash_after_events
 };
 
 SimulationResult simulate(const SimulationSetup& setup);

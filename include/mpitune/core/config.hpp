@@ -51,6 +51,18 @@ struct ExperimentOptions {
   // Where the best trial's final weights are exported at the end (a Hugging Face or PEFT
   // folder; {output} and {name} substituted); "none": no export. `mpitune run --export DIR`.
   std::string export_dir = "{output}.best";
+  // Surviving time limits (README, "Time limits and resume"). resume: auto (continue an output
+  // whose experiment was interrupted and has this config; otherwise the overwrite rule), true
+  // (continue it or fail), false (never continue). `mpitune run --resume` / `--no-resume`.
+  std::string resume = "auto";
+  // A busy group silent for this long (no report, no heartbeat) ends the job as aborted; 0: never.
+  double heartbeat_timeout_s = 300;
+  // Running trials also write a checkpoint this often (seconds of their segment), so a job
+  // that dies resumes them from there rather than from their segment's start; 0: never.
+  double checkpoint_interval_s = 0;
+  // A trial that fails is tried again from its last checkpoint (or its start) up to this many
+  // times (Ray Tune's max_failures); 0: a failure ends it.
+  int max_failures_per_trial = 0;
 };
 
 struct SearchOptions {
@@ -176,7 +188,9 @@ struct SyntheticOptions {
 struct FaultOptions {
   std::vector<int64_t> fail_trials;  // trial ids that fail
   int64_t fail_at_step = 1;          // at this step
-  std::string fail_mode = "throw";   // throw | nan
+  // throw | nan (a trial failure) | kill (SIGKILL to the rank: a dead rank, under mpirun the whole
+  // job) | stop (SIGSTOP: a hung rank)
+  std::string fail_mode = "throw";
   int fail_rank = -1;                // only this rank of the group fails; -1: every rank
 };
 

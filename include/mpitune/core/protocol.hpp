@@ -17,7 +17,7 @@
 namespace mpitune {
 
 using TrialId = int64_t;
-constexpr uint8_t kProtocolVersion = 2;  // 2: retention loss, StopTrial.evaluate, FinalEval
+constexpr uint8_t kProtocolVersion = 3;  // 2: retention loss, StopTrial.evaluate, FinalEval. 3: Preempt, Heartbeat
 
 // How a group initialises the trial of a segment.
 enum class SegmentInit : uint8_t {
@@ -165,9 +165,36 @@ struct FinalEvalDoneMsg {
   std::string reason;
 };
 
+// Coordinator -> leader, when the job must end soon (a Slurm time limit, SIGTERM): at the next
+// step boundary (at once when idle), if the group holds `trial` (running or between segments),
+// write its checkpoint to `dir` and answer Preempted; the segment is abandoned (no SegmentDone:
+// the next job resumes it from this checkpoint). A group that holds nothing (or another trial)
+// answers Preempted with ok = false. After Preempted the group only waits for Shutdown.
+struct PreemptMsg {
+  TrialId trial = -1;
+  std::string dir;
+};
+
+// Leader -> coordinator: the answer to Preempt.
+struct PreemptedMsg {
+  int group = -1;
+  TrialId trial = -1;
+  int64_t step = 0;     // the step of the checkpoint written
+  bool ok = false;      // a complete checkpoint of `trial` is in the Preempt's dir
+  std::string reason;   // why not, when !ok
+  double seconds = 0;   // wall seconds of the segment part since its last report, plus the write
+};
+
+// Leader -> coordinator, every few seconds while the group works (between and during steps):
+// the group is alive. Any other message counts as one too.
+struct HeartbeatMsg {
+  int group = -1;
+};
+
 using Message = std::variant<ReadyMsg, SegmentMsg, ReportMsg, SegmentDoneMsg, TrialFailedMsg,
                              StopTrialMsg, ShutdownMsg, CheckpointMsg, CheckpointDoneMsg, SendStateMsg,
-                             StateReceivedMsg, FinalEvalMsg, FinalEvalDoneMsg>;
+                             StateReceivedMsg, FinalEvalMsg, FinalEvalDoneMsg, PreemptMsg, PreemptedMsg,
+                             HeartbeatMsg>;
 
 const char* message_name(const Message& m);
 

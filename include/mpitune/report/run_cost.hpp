@@ -7,6 +7,12 @@
 // that its trial never kept; the best value at any step stays available next to it. Devices are
 // accelerators (the coordinator rank is not one), so device-minutes are what an allocation of
 // GPUs (or worker cores) costs.
+//
+// An experiment that ran in several jobs (/segments: a first run, then each resume) is charged
+// for the jobs only: elapsed and device time are summed over its segments (each with its own
+// devices), and the time to a result leaves out the gaps between jobs before it (the queue
+// wait of a requeued job is not compute). Files without segments (schema < 4) are charged
+// from the experiment's start as before.
 #pragma once
 
 #include <cstdint>
@@ -46,10 +52,11 @@ struct RunCost {
   int64_t test_documents = 0;
   int bootstrap = 0;
 
-  // Seconds from the experiment's start to the /metrics row of the best trial's final result.
+  // Seconds from the experiment's start to the /metrics row of the best trial's final result,
+  // less the gaps between its jobs before that row (see active_time).
   double time_to_best_s = kNaN;
   int devices = 0;                       // accelerators, see experiment_devices
-  double device_minutes_to_best = kNaN;  // devices x time_to_best_s / 60
+  double device_minutes_to_best = kNaN;  // devices x time_to_best_s / 60 (per job's devices)
   double device_minutes_total = kNaN;    // devices x elapsed / 60, see compute_run_cost
 
   // Forgetting: the /final "base" row (the model before tuning) against the best configuration.
@@ -68,7 +75,30 @@ int experiment_devices(const ExperimentInfo& info);
 // The metric's value in a /metrics row (eval_loss or train_loss column).
 double metric_value(const MetricRecord& m, const std::string& metric);
 
-// Throws ConfigError when the experiment's metric is not one the metrics table has.
+// Time spent running up to wall-clock `time` (seconds since the epoch), and the device-minutes
+// of it. Without segments: time - start_time, and the experiment's devices for all of it. With
+// segments (in index order): time - start_time less the gap after each segment that the next
+// began before `time` (gap = next start - its start - its elapsed_s, never negative), each
+// stretch charged at its segment's devices (SegmentRecord::devices; 0: experiment_devices).
+struct ActiveTime {
+  double seconds = kNaN;
+  double device_minutes = kNaN;
+};
+ActiveTime active_time(const ExperimentData& run, double time);
+
+// The jobs of an experiment, from /segments (all 0 / NaN without segments).
+struct JobsSummary {
+  int jobs = 0;             // segments
+  std::string last_status;  // the last job's: running | finished | interrupted | aborted
+  int interrupted = 0;      // earlier jobs that ended "interrupted" (a stop signal: resumable) ...
+  int aborted = 0;          // ... and the others (aborted, or died without a word)
+  double compute_s = kNaN;  // the jobs' elapsed seconds, summed
+  double wall_s = kNaN;     // from the first job's start to the last one's end (or last word)
+};
+JobsSummary summarize_jobs(const ExperimentData& run);
+
+// Throws ConfigError when the experiment's metric is not one the metrics table has. Elapsed
+// time is /summary's (with segments: the sum of theirs), else up to the last recorded row.
 RunCost compute_run_cost(const ExperimentData& run);
 
 // The cost ratio: device-minutes to the best divided by the reference's; NaN when either is
@@ -80,8 +110,8 @@ double cost_ratio(const RunCost& run, const RunCost& reference);
 // as good as `target` (the reference's best at full budget). NaN target: not reached.
 struct TargetReach {
   bool reached = false;
-  double time_s = kNaN;          // from the experiment's start
-  double device_minutes = kNaN;  // devices x time_s / 60
+  double time_s = kNaN;          // from the experiment's start (less gaps between jobs)
+  double device_minutes = kNaN;  // devices x time_s / 60 (per job's devices)
 };
 TargetReach time_to_reach(const ExperimentData& run, double target);
 

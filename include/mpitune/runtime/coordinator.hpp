@@ -26,13 +26,21 @@ struct CoordinatorRun {
   // The parameters (total, trainable) of a trial's model (unset for synthetic objectives).
   std::function<std::pair<int64_t, int64_t>(const HParams&)> param_counts;
   std::set<int64_t> kept;  // out: the trials whose final weights are kept
+  // A resumed experiment: what its file held when this job began (its /events are replayed);
+  // nullptr for a new one. The store then appends to that file.
+  const ExperimentData* resume = nullptr;
 };
 
-// Runs the experiment to its end; returns "finished" or "interrupted".
+// Runs the experiment; returns "finished" (it ended), "interrupted" (a signal: every running
+// trial was checkpointed; resumable) or "aborted" (a group stopped answering: heartbeat timeout;
+// resumable from the file, the caller ends the job).
 std::string run_coordinator(CoordinatorRun& run);
 
 // Set from signal handlers (SIGTERM, SIGINT, SIGUSR1: Slurm's time limit warning).
 void install_stop_signal_handlers();
 bool stop_signal_received();
+// The signal received last (0: none) and how many have come.
+int stop_signal_number();
+int stop_signal_count();
 
 }  // namespace mpitune

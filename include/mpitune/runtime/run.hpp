@@ -6,6 +6,7 @@
 // splits into the coordinator and the trial groups, and each runs its loop to the end.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,10 +17,16 @@ struct RunRequest {
   std::vector<std::string> overrides;  // "section.key=value"
   std::string command_line;
   bool quiet = false;                  // no live status table
+  // --resume / --no-resume (unset: experiment.resume decides); resume_file: `--resume FILE`,
+  // whose own config is used when there is no --config.
+  std::optional<bool> resume;
+  std::string resume_file;
 };
 
-// Collective over MPI_COMM_WORLD (MPI must be initialised). Returns the exit code (0 ok,
-// 2 bad input, on every rank); errors after the start abort the job.
+// Collective over MPI_COMM_WORLD (MPI must be initialised). Returns the exit code: 0 the
+// experiment finished, 2 bad input (on every rank), 3 interrupted by a signal and resumable (rank
+// 0; the others 0), 4 aborted because a group stopped answering (the job is ended with
+// MPI_Abort); other errors after the start abort the job with 1.
 int run_experiment(const RunRequest& req);
 
 // The embedded default experiment (README's first command runs it).

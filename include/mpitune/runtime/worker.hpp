@@ -7,15 +7,31 @@
 //    (PBT: the state arrives rank to rank from the group that runs the source trial);
 //  - Checkpoint: write the held trial's state and let it go;
 //  - SendState (PBT, also while training): send the held trial's state to another group;
+//  - Preempt (the job must end soon): write the held trial's checkpoint to the given folder
+//    and answer Preempted; during a segment at its next step boundary, which abandons the
+//    segment (no SegmentDone: the next job resumes the trial from this checkpoint). A group
+//    that holds another trial or none answers ok = false and writes nothing;
 //  - Shutdown: end the loop.
 // At each step boundary the group agrees, with one reduction, whether any rank failed (then
 // the trial fails on all ranks, with the failing rank's reason), and carries out the control
-// orders the leader received meanwhile (StopTrial, SendState), so every rank acts on the same
-// orders at the same step.
+// orders the leader received meanwhile (StopTrial, SendState, Preempt), so every rank acts on
+// the same orders at the same step.
+//
+// Liveness: while the group works the leader sends Heartbeat to rank 0 every
+// heartbeat_interval_s(experiment.heartbeat_timeout_s) seconds. With MPI_THREAD_MULTIPLE a
+// thread does it (comm/heartbeat.hpp), so a long step, checkpoint write, load or evaluation is
+// covered too, for as long as the main thread makes progress; below that thread level MPI may
+// only be called by the main thread, and the beats go out at step boundaries only (a phase
+// longer than the timeout then ends the job: raise the timeout).
 #pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
 
 #include "mpitune/comm/channel.hpp"
 #include "mpitune/comm/group_control.hpp"
+#include "mpitune/comm/heartbeat.hpp"
 #include "mpitune/comm/state_transfer.hpp"
 #include "mpitune/comm/topology.hpp"
 #include "mpitune/core/config.hpp"
@@ -23,10 +39,16 @@
 
 namespace mpitune {
 
+// How the leader sends heartbeats. Auto: a thread when MPI provides MPI_THREAD_MULTIPLE
+// (MpiSession::threads_multiple()), step boundaries otherwise. Tests with an in-process channel
+// choose.
+enum class HeartbeatMode { Auto, Thread, StepBoundaries };
+
 class Worker {
  public:
   Worker(const ExperimentConfig& cfg, const Topology& topo, GroupControl& control, Channel& channel,
-         StateTransfer& transfer, Trainable& trainable);
+         StateTransfer& transfer, Trainable& trainable, HeartbeatMode heartbeat = HeartbeatMode::Auto);
+  ~Worker();
   // Runs until Shutdown.
   void run();
 
@@ -35,9 +57,17 @@ class Worker {
   void save_checkpoint(const CheckpointMsg& c);
   void serve_state(const SendStateMsg& s);
   void final_eval(const FinalEvalMsg& f);
-  // Leader: the control orders (StopTrial, SendState) that arrived; every rank: the same list.
+  // Writes the held trial's checkpoint for a Preempt and answers it. `since`: the start of the
+  // segment it abandons (its compute goes into the answer's seconds), or none when idle.
+  void preempt(const PreemptMsg& p, std::optional<std::chrono::steady_clock::time_point> since);
+  // Leader: the control orders (StopTrial, SendState, Preempt) that arrived; every rank: the
+  // same list.
   std::vector<Message> step_boundary_orders();
   void send(const Message& m);
+  // The group is getting on (an order, a step boundary, a phase): the heartbeat thread may beat;
+  // without a thread, a heartbeat goes out when one is due.
+  void progress();
+  void waiting_for_orders();
 
   const ExperimentConfig& cfg_;
   const Topology& topo_;
@@ -48,6 +78,10 @@ class Worker {
   TrialId current_trial_ = -1;  // the trial whose state this group holds
   HParams current_hparams_;
   int64_t trial_tokens_ = 0;    // tokens the current trial has seen, over all its segments
+  bool heartbeat_thread_ = false;  // beats from a thread (else at step boundaries)
+  double heartbeat_interval_s_ = 0;  // 0: no heartbeats
+  std::chrono::steady_clock::time_point last_sent_;  // any message counts as a heartbeat
+  std::unique_ptr<Heartbeat> heartbeat_;  // leader, thread mode, while run() runs
 };
 
 }  // namespace mpitune

@@ -3,22 +3,36 @@
 // Writing: create_hdf5_store() creates the file (libver bounds "latest", as SWMR needs), begin()
 // creates every dataset and writes the root attributes, then switches the file to SWMR
 // (single writer, multiple readers) mode. From then on rows are only appended, or rewritten in
-// place (a trial's row in /trials when its status changes; the one row of /summary). Readers
-// (h5py, h5dump, `mpitune report`) see everything up to the last flush. The store flushes by
-// itself at every decision, trial row, PBT transfer and /final row (a crash must not lose them;
+// place (a trial's row in /trials when its status changes; the one row of /summary; a job's
+// row in /segments). open_hdf5_store_for_resume() reopens such a file for a later job, which
+// appends after what is there. Readers (h5py, h5dump, `mpitune report`) see everything up to
+// the last flush. The store flushes by itself at every decision, trial row, PBT transfer,
+// /final row and /segments row (a crash must not lose them;
 // a flush costs microseconds), when it writes any other row and its last flush is older than
 // `flush_interval_s` (2 s), and whenever flush() is called. There is no background thread: a
 // writer that goes quiet after a metric row should call flush(). A file whose writer crashed
 // stays readable up to its last flush. A flush writes each table's rows before its new extent,
 // and a table whose rows cannot be written (a full disk) goes back to the rows already on disk
 // before the InfraError is thrown: no reader ever sees a row that was not written whole.
+// Events are not flushed at once (they are as frequent as metric rows; /segments rows are),
+// but /events is flushed before every other table, so a file never holds a row caused by an
+// event without the event.
 //
-// Schema (schema_version 3). Older files still read: version 1 lacks the model attributes, the
+// After a crash (kill -9, an out-of-memory kill, a dead node) the file holds everything up to
+// the last flush, but its superblock still says "open for writing (SWMR)": SWMR readers open
+// it (`mpitune report`, h5py with swmr=True), plain ones refuse it (h5dump, h5py without
+// swmr=True: "file is already open for write (may use <h5clear file> to clear file
+// consistency flags)") until `h5clear -s <file>` clears the mark (it changes nothing else).
+// `mpitune run --resume` needs no h5clear: open_hdf5_store_for_resume clears the mark itself,
+// and the resumed job's clean close leaves a file every reader opens.
+//
+// Schema (schema_version 4). Older files still read: version 1 lacks the model attributes, the
 // parameter columns and the transfer payload (empty / 0); versions 1 and 2 lack everything
 // marked "schema 3" below, read as: devices = world_size - 1, max_t 0, metric_step -1,
 // retention_loss NaN, best_budget 0, best_any_trial -1, best_any_metric NaN, no /final or
 // /final_documents rows, old_values/new_values of transfers empty; their integer
-// hyperparameters, stored as float64 there, come back as ints. Each of these is read when
+// hyperparameters, stored as float64 there, come back as ints; versions 1 to 3 have no
+// /events and no /segments (read as none), and cannot be resumed. Each of these is read when
 // present and defaulted when absent, whatever the version says. Times are seconds since the
 // Unix epoch (float64); names ending in _s are durations in seconds. Strings in datasets are
 // fixed-length, NUL-terminated UTF-8 (h5py returns them as bytes: decode with
@@ -110,6 +124,30 @@
 //   /final_documents  (schema 3) one row per test document of each /final row, written with it
 //      label S64 (its /final row's), document int64 (index in the test split), loss_sum float64
 //      (summed over its counted tokens), tokens int64 (its counted tokens)
+//
+//   /events  (schema 4) every input of the coordinator's logic, in the order handled (what a
+//      resumed job replays: coord/replay.hpp); one event in one or more consecutive rows
+//      seq int64 (the event's number: 0, 1, 2, ... over all jobs, with no gap), time float64
+//      (when it was handled), vtime int64 (deterministic mode's virtual time; -1 otherwise),
+//      group int32 (-1: none), kind S16 ("message" | "budget" | "stop" | "preempt" | "job"),
+//      part int32 (0, 1, ...), parts int32 (the event's rows), size int32 (bytes of data used
+//      in this row), data uint8[128] (the event's bytes, binary: a protocol message for
+//      "message"; the unused rest of the row is zero). An event of n bytes takes
+//      max(1, ceil(n / 128)) rows, each but the last full; its bytes are the rows' data[:size]
+//      joined in part order (h5py: b"".join(bytes(r["data"][:r["size"]]) for r in rows)).
+//      Binary data sits in a byte array, not a string column: a string would end at the first
+//      NUL. One row (184 bytes) holds a typical message of about 100 bytes whole: 100,000
+//      events are about 18 MB.
+//
+//   /segments  (schema 4) one row per job that ran the experiment (0: the first, then each
+//      resume), rewritten in place as the job goes
+//      index int64, start_time float64, end_time float64 (NaN while it runs, or when it died
+//      without a word), status S16 ("running" | "finished" | "interrupted" | "aborted"),
+//      elapsed_s float64 (its wall seconds so far), device_seconds float64 (world size x
+//      elapsed_s, rank 0 included), world_size int32, group_size int32, num_groups int32,
+//      devices int32 (as the root attribute, for this job), hosts S4096 (its ranks' hosts,
+//      distinct, in rank order), command_line S4096, first_event int64 (the seq of its first
+//      /events row), reason S512 (how it ended)
 #pragma once
 
 #include <cstddef>
@@ -126,6 +164,9 @@ constexpr size_t kH5KindBytes = 16;     // /space kind, statuses, actions
 constexpr size_t kH5ReasonBytes = 512;  // reasons, hyperparameter texts of /pbt_transfers
 constexpr size_t kH5GroupTextBytes = 1024;  // /groups ranks, hosts, devices
 constexpr size_t kH5HParamTextBytes = 64;   // minimum width of a text hyperparameter column
+constexpr size_t kH5SegmentTextBytes = 4096;  // /segments hosts, command_line
+// Bytes of an event's data per /events row: a protocol message of about 100 bytes takes one row.
+constexpr size_t kH5EventDataBytes = 128;
 
 // Checks that a result file can be written at `path`, leaving nothing behind: it really
 // creates and removes a probe file in the folder that will hold it (the first existing
@@ -179,6 +220,28 @@ struct Hdf5StoreOptions {
 // `overwrite`). Throws ConfigError as check_output_path does, InfraError when HDF5 fails.
 std::unique_ptr<ResultStore> create_hdf5_store(const std::string& path, bool overwrite,
                                                const Hdf5StoreOptions& options = {});
+
+// Opens an existing result file of this schema version to continue its experiment (a resumed
+// job): the store it returns is already begun (begin() throws) and appends after the rows
+// every table holds, rewrites /trials rows by trial id and /segments rows by index (both maps
+// rebuilt from the file), /summary's one row, and takes append_event() up at the seq after the
+// file's last event. The file is read whole first, as read_hdf5_experiment does (the same
+// checks, errors and warnings); rows that reader skips at a table's end (never written, or a
+// partial event) are cut off before anything is appended. `existing`, when given, receives
+// what was read (the events to replay), so that the file is not read twice.
+// A file whose writer was killed still has its superblock marked "open for writing (SWMR)";
+// the store clears the mark as it opens the file (what `h5clear -s` does), then writes in SWMR
+// mode as create_hdf5_store does, and its close() leaves the file unmarked.
+// Throws ConfigError(path, ...), one line: no such file, not an HDF5 file or not an mpitune
+// result file, a schema_version other than kSchemaVersion ("written by schema N; it cannot be
+// resumed: start a new experiment"), or another program holds the file open (HDF5's file
+// lock: a writer that is not SWMR, or a reader that is not SWMR, such as h5dump or plain
+// h5py). A live SWMR writer holds no HDF5 lock (it drops it so that readers can attach), so
+// only OutputLock tells it from a dead one: hold the output's lock before calling this.
+// InfraError when HDF5 fails.
+std::unique_ptr<ResultStore> open_hdf5_store_for_resume(const std::string& path,
+                                                        const Hdf5StoreOptions& options = {},
+                                                        ExperimentData* existing = nullptr);
 
 // Reads a whole result file, also one still being written (opened as an SWMR reader).
 // Throws ConfigError(path, ...) when it does not exist, is not an mpitune result file, has a

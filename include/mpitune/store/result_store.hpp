@@ -16,6 +16,10 @@
 //   /final       FinalRecord: the one evaluation on the test split at the end (best, base, retrain)
 //   /final_documents FinalDocumentRecord: per test document of each /final row, for bootstrap
 //                intervals and paired comparisons between experiments
+//   /events      EventRecord: every input of the coordinator's logic, in the order handled; a
+//                resumed job replays them (coord/replay.hpp)
+//   /segments    SegmentRecord: one row per job that ran the experiment (a first run, then
+//                each resume)
 //
 // Times are seconds since the Unix epoch (float64) unless named *_s (durations).
 #pragma once
@@ -34,7 +38,8 @@ using TrialId = int64_t;
 
 // 2: model, tokenizer and parameter counts; transfer payload. 3: early_stopped, retention_loss,
 // metric_step, max_t and devices, best at full budget in /summary, /final, /final_documents.
-constexpr int kSchemaVersion = 3;
+// 4: /events and /segments (resume).
+constexpr int kSchemaVersion = 4;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // EarlyStopped: the trial ended itself (train.early_stop_patience evaluations without an
@@ -183,6 +188,36 @@ struct FinalDocumentRecord {
   int64_t tokens = 0;    // its counted tokens
 };
 
+// One input of the coordinator's logic (CoordinatorCore), logged before it is handled, so a
+// later job can rebuild the coordinator's whole state (trials, scheduler, searcher) by handing
+// the same inputs to a fresh one.
+struct EventRecord {
+  int64_t seq = 0;         // 0, 1, 2, ... over all jobs of the experiment
+  double time = 0;         // the coordinator's clock when it was handled (seconds since the epoch)
+  int64_t vtime = -1;      // deterministic mode: its virtual time (event_order.hpp); -1 otherwise
+  int group = -1;          // the group it came from or concerns; -1: none
+  std::string kind;        // "message" | "budget" | "stop" | "preempt" | "job" (coord/replay.hpp)
+  std::vector<uint8_t> data;  // "message": the protocol encoding; others: see coord/replay.hpp
+};
+
+// One job (run) of the experiment: the first, then each resume.
+struct SegmentRecord {
+  int64_t index = 0;           // 0 for the first job
+  double start_time = 0;       // seconds since the epoch
+  double end_time = kNaN;      // NaN while it runs (or when it died without a word)
+  std::string status = "running";  // running | finished | interrupted | aborted
+  double elapsed_s = 0;        // its wall seconds so far
+  double device_seconds = 0;   // world size x elapsed_s (rank 0 included, as /summary)
+  int world_size = 0;
+  int group_size = 0;
+  int num_groups = 0;
+  int devices = 0;             // as ExperimentInfo::devices
+  std::string hosts;           // the hosts of its ranks, distinct, in rank order: "node01,node02"
+  std::string command_line;
+  int64_t first_event = 0;     // the seq of its first /events row
+  std::string reason;          // how it ended, in one line ("stop signal received", ...)
+};
+
 class ResultStore {
  public:
   virtual ~ResultStore() = default;
@@ -194,6 +229,9 @@ class ResultStore {
   virtual void append_transfer(const TransferRecord& t) = 0;
   virtual void set_summary(const SummaryRecord& s) = 0;
   virtual void append_final(const FinalRecord& f, const std::vector<FinalDocumentRecord>& documents) = 0;
+  virtual void append_event(const EventRecord& e) = 0;
+  // Writes the row of segment `s.index` (appended when new, rewritten in place otherwise).
+  virtual void set_segment(const SegmentRecord& s) = 0;
   // Makes everything so far visible to readers (SWMR) and durable.
   virtual void flush() = 0;
   // Final flush and close.
@@ -212,11 +250,16 @@ struct ExperimentData {
   SummaryRecord summary;
   std::vector<FinalRecord> finals;
   std::vector<FinalDocumentRecord> final_documents;
+  std::vector<EventRecord> events;      // schema 4; empty in older files
+  std::vector<SegmentRecord> segments;  // schema 4; empty in older files
 };
 
 // In-memory store for tests and the simulator.
 class MemoryStore : public ResultStore {
  public:
+  MemoryStore() = default;
+  // Starts from what a file already holds (a resumed simulation).
+  explicit MemoryStore(ExperimentData data) : data_(std::move(data)) {}
   void begin(const ExperimentInfo& info, const std::vector<GroupRecord>& groups) override;
   void upsert_trial(const TrialRecord& t) override;
   void append_metric(const MetricRecord& m) override;
@@ -224,6 +267,8 @@ class MemoryStore : public ResultStore {
   void append_transfer(const TransferRecord& t) override;
   void set_summary(const SummaryRecord& s) override;
   void append_final(const FinalRecord& f, const std::vector<FinalDocumentRecord>& documents) override;
+  void append_event(const EventRecord& e) override;
+  void set_segment(const SegmentRecord& s) override;
   void flush() override {}
   void close() override {}
   const ExperimentData& data() const { return data_; }

@@ -211,4 +211,40 @@ void write_string_cell(const std::string& path, const std::string& name, size_t 
   file.close();
 }
 
+void write_int_cell(const std::string& path, const std::string& name, size_t row, const std::string& column,
+                    int64_t value) {
+  H5Handle file = open_for_editing(path);
+  H5Handle dataset = h5::own_dataset(H5_CHECK(H5Dopen2(file.id(), name.c_str(), H5P_DEFAULT)));
+  // A compound of that one member as int64: HDF5 converts it to the column's integer type.
+  H5Handle cell_type = h5::own_type(H5_CHECK(H5Tcreate(H5T_COMPOUND, sizeof value)));
+  H5_CHECK(H5Tinsert(cell_type.id(), column.c_str(), 0, H5T_NATIVE_INT64));
+  H5Handle file_space = h5::own_space(H5_CHECK(H5Dget_space(dataset.id())));
+  const hsize_t start[1] = {row};
+  const hsize_t count[1] = {1};
+  H5_CHECK(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, nullptr, count, nullptr));
+  H5Handle mem_space = h5::own_space(H5_CHECK(H5Screate_simple(1, count, nullptr)));
+  H5_CHECK(H5Dwrite(dataset.id(), cell_type.id(), mem_space.id(), file_space.id(), H5P_DEFAULT, &value));
+  dataset.close();
+  file.close();
+}
+
+PlainReader::PlainReader(const std::string& path) {
+  h5::h5_init();
+  file_ = H5_CHECK(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+}
+
+PlainReader::~PlainReader() { H5Fclose(file_); }
+
+bool opens_without_swmr(const std::string& path, std::string* error) {
+  h5::h5_init();
+  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (id < 0) {
+    const std::string why = h5::innermost_error();
+    if (error) *error = why;
+    return false;
+  }
+  H5_CHECK(H5Fclose(id));
+  return true;
+}
+
 }  // namespace mpitune::hdf5_edit

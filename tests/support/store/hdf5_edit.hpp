@@ -51,4 +51,24 @@ void rewrite_columns(const std::string& path, const std::string& name, const std
 void write_string_cell(const std::string& path, const std::string& name, size_t row, const std::string& column,
                        const std::string& text);
 
+// Overwrites the integer `column` of row `row` of table `name` with `value`.
+void write_int_cell(const std::string& path, const std::string& name, size_t row, const std::string& column,
+                    int64_t value);
+
+// Holds a file open read-only without SWMR, as h5dump and h5py without swmr=True do (and so
+// HDF5's shared lock on it), until destroyed. Throws InfraError when HDF5 refuses to open it.
+class PlainReader {
+ public:
+  explicit PlainReader(const std::string& path);
+  ~PlainReader();
+  PlainReader(const PlainReader&) = delete;
+  PlainReader& operator=(const PlainReader&) = delete;
+
+ private:
+  int64_t file_;  // an hid_t
+};
+
+// Whether a plain (not SWMR) reader opens the file now; `error` gets HDF5's reason when not.
+bool opens_without_swmr(const std::string& path, std::string* error = nullptr);
+
 }  // namespace mpitune::hdf5_edit

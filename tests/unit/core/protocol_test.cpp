@@ -122,6 +122,48 @@ TEST(Protocol, FinalEvaluationMessagesAndStopEvaluateRoundTrip) {
   EXPECT_DOUBLE_EQ(round_trip(r).metrics.retention_loss, 4.5);
 }
 
+TEST(Protocol, PreemptPreemptedAndHeartbeatRoundTrip) {
+  const PreemptMsg p = round_trip(PreemptMsg{17, "out.h5.ckpt/trial-17"});
+  EXPECT_EQ(p.trial, 17);
+  EXPECT_EQ(p.dir, "out.h5.ckpt/trial-17");
+
+  PreemptedMsg d;
+  d.group = 3, d.trial = 17, d.step = 123456789012LL, d.ok = true, d.reason = "", d.seconds = 12.625;
+  const PreemptedMsg db = round_trip(d);
+  EXPECT_EQ(db.group, 3);
+  EXPECT_EQ(db.trial, 17);
+  EXPECT_EQ(db.step, 123456789012LL);
+  EXPECT_TRUE(db.ok);
+  EXPECT_EQ(db.reason, "");
+  EXPECT_DOUBLE_EQ(db.seconds, 12.625);
+  // The refusal: every field after the flag still lands in its place.
+  const PreemptedMsg refused = round_trip(PreemptedMsg{0, 4, 0, false, "this group holds trial 9", 0.5});
+  EXPECT_FALSE(refused.ok);
+  EXPECT_EQ(refused.reason, "this group holds trial 9");
+  EXPECT_DOUBLE_EQ(refused.seconds, 0.5);
+  EXPECT_EQ(refused.trial, 4);
+
+  EXPECT_EQ(round_trip(HeartbeatMsg{5}).group, 5);
+  EXPECT_STREQ(message_name(Message(PreemptMsg{})), "Preempt");
+  EXPECT_STREQ(message_name(Message(PreemptedMsg{})), "Preempted");
+  EXPECT_STREQ(message_name(Message(HeartbeatMsg{})), "Heartbeat");
+  // A heartbeat is tiny: version, type and the group (it goes out every few seconds per group).
+  EXPECT_EQ(encode(Message(HeartbeatMsg{5})).size(), 2u + 8u);
+}
+
+TEST(Protocol, NewMessagesRejectTruncationAndTrailingBytes) {
+  for (const Message& m : {Message(PreemptMsg{2, "d"}), Message(PreemptedMsg{1, 2, 3, true, "r", 1.0}),
+                           Message(HeartbeatMsg{1})}) {
+    const auto bytes = encode(m);
+    auto truncated = bytes;
+    truncated.pop_back();
+    EXPECT_THROW(decode(truncated), InfraError) << message_name(m);
+    auto trailing = bytes;
+    trailing.push_back(0);
+    EXPECT_THROW(decode(trailing), InfraError) << message_name(m);
+  }
+}
+
 TEST(Protocol, RejectsOtherVersionsTruncationAndTrailingBytes) {
   auto bytes = encode(Message(ReadyMsg{1}));
   auto wrong_version = bytes;

@@ -202,7 +202,9 @@ TEST_F(DamagedFile, EveryTableSkipsItsUnwrittenLastRow) {
                                                    {"/groups", original_.groups.size()},
                                                    {"/summary", 1},
                                                    {"/final", original_.finals.size()},
-                                                   {"/final_documents", original_.final_documents.size()}};
+                                                   {"/final_documents", original_.final_documents.size()},
+                                                   {"/events", testing::event_rows(original_.events)},
+                                                   {"/segments", original_.segments.size()}};
   for (const auto& [table, rows] : tables) {
     SCOPED_TRACE(table);
     testing::write_sample_result_file(path_);
@@ -216,6 +218,8 @@ TEST_F(DamagedFile, EveryTableSkipsItsUnwrittenLastRow) {
     EXPECT_EQ(d.summary.status, "finished");
     EXPECT_EQ(d.finals.size(), original_.finals.size());
     EXPECT_EQ(d.final_documents.size(), original_.final_documents.size());
+    EXPECT_EQ(d.events.size(), original_.events.size());
+    EXPECT_EQ(d.segments.size(), original_.segments.size());
     EXPECT_TRUE(contains(err, std::string(": ") + table + ": skipped the last row, all zero")) << err;
     EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
   }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <functional>
 
 #include "mpitune/core/error.hpp"
 #include "mpitune/store/hdf5_store.hpp"
@@ -48,9 +49,12 @@ struct FullDiskRun {
   bool store_failed = false;         // a call threw InfraError when the disk was full
 };
 
-// The child: a store, 3 trials on a roomy disk, then the disk "fills" and trials and metric
-// rows go on until the store reports the failure, then close() (which may fail too).
-FullDiskRun write_until_the_disk_is_full(const std::string& path) {
+// The child: a store on a roomy disk, `before` writes the first rows (every table it uses
+// then has its first chunk on disk), then the disk "fills" and `until_full` writes on until
+// the store reports the failure (an InfraError), then close() (which may fail too).
+FullDiskRun write_until_the_disk_is_full(const std::string& path,
+                                         const std::function<void(ResultStore&)>& before,
+                                         const std::function<void(ResultStore&, FullDiskRun&)>& until_full) {
   int report[2];
   if (pipe(report) != 0) throw std::runtime_error("pipe failed");
   const pid_t pid = fork();
@@ -61,21 +65,15 @@ FullDiskRun write_until_the_disk_is_full(const std::string& path) {
     try {
       auto store = create_hdf5_store(path, false);
       store->begin(testing::sample_info(), {{0, "1", "node01", "cpu"}});
-      for (TrialId id = 0; id < 3; ++id) store->upsert_trial(running(id));
-      store->append_metric(metric(2));  // every table has its first chunk on disk
+      before(*store);
       store->flush();
       struct stat st {};
       if (stat(path.c_str(), &st) != 0) std::_Exit(10);
       signal(SIGXFSZ, SIG_IGN);
       const rlimit limit{static_cast<rlim_t>(st.st_size), static_cast<rlim_t>(st.st_size)};
       if (setrlimit(RLIMIT_FSIZE, &limit) != 0) std::_Exit(11);
-      run.trials_acknowledged = 3;
       try {
-        for (TrialId id = 3; id < 100000; ++id) {
-          store->upsert_trial(running(id));
-          ++run.trials_acknowledged;
-          store->append_metric(metric(id));
-        }
+        until_full(*store, run);
       } catch (const InfraError&) {
         run.store_failed = true;
       }
@@ -102,6 +100,34 @@ FullDiskRun write_until_the_disk_is_full(const std::string& path) {
   return run;
 }
 
+// 3 trials on a roomy disk, then trials and metric rows until the disk is full.
+FullDiskRun write_trials_until_the_disk_is_full(const std::string& path) {
+  return write_until_the_disk_is_full(
+      path,
+      [](ResultStore& store) {
+        for (TrialId id = 0; id < 3; ++id) store.upsert_trial(running(id));
+        store.append_metric(metric(2));  // every table has its first chunk on disk
+      },
+      [](ResultStore& store, FullDiskRun& run) {
+        run.trials_acknowledged = 3;
+        for (TrialId id = 3; id < 100000; ++id) {
+          store.upsert_trial(running(id));
+          ++run.trials_acknowledged;
+          store.append_metric(metric(id));
+        }
+      });
+}
+
+// Event `id` of 2000 bytes: it fills the /events chunk on disk long before trial rows fill theirs.
+EventRecord big_event(TrialId id) {
+  EventRecord e;
+  e.seq = id;
+  e.time = 1700000000.0 + static_cast<double>(id);
+  e.kind = "message";
+  e.data.assign(2000, static_cast<uint8_t>(id));
+  return e;
+}
+
 // The superblock (version 2 or 3, 8-byte addresses): signature 8, version, sizes of offsets and
 // lengths, flags, then base address, extension address and end-of-file address (at byte 28).
 void extend_to_allocated_size(const std::string& path) {
@@ -122,7 +148,7 @@ void extend_to_allocated_size(const std::string& path) {
 TEST(FullDisk, TheWriterLeavesNoPartialRowAndLosesNoAcknowledgedTrial) {
   testing::TempDir dir;
   const std::string path = dir.file("full.h5");
-  const FullDiskRun run = write_until_the_disk_is_full(path);
+  const FullDiskRun run = write_trials_until_the_disk_is_full(path);
   ASSERT_TRUE(run.store_failed) << "the size limit never made the store fail";
   ASSERT_GT(run.trials_acknowledged, 3) << "rows that fit in chunks already on disk should have gone in";
 
@@ -144,6 +170,39 @@ TEST(FullDisk, TheWriterLeavesNoPartialRowAndLosesNoAcknowledgedTrial) {
   ASSERT_LE(d.metrics.size(), acknowledged - 2);
   for (size_t i = 0; i < d.metrics.size(); ++i)
     testing::expect_same_metric(d.metrics[i], metric(static_cast<TrialId>(i + 2)));
+}
+
+// Each trial row follows the event that caused it. When /events cannot grow, the trial row
+// written after the event must not reach the file either, though its table still has room.
+TEST(FullDisk, NoRowReachesTheFileWithoutTheEventBeforeIt) {
+  testing::TempDir dir;
+  const std::string path = dir.file("events.h5");
+  const FullDiskRun run = write_until_the_disk_is_full(
+      path,
+      [](ResultStore& store) {
+        store.append_event(big_event(0));
+        store.upsert_trial(running(0));
+      },
+      [](ResultStore& store, FullDiskRun& run) {
+        run.trials_acknowledged = 1;
+        for (TrialId id = 1; id < 100000; ++id) {
+          store.append_event(big_event(id));
+          store.upsert_trial(running(id));  // flushes: /events first
+          ++run.trials_acknowledged;
+        }
+      });
+  ASSERT_TRUE(run.store_failed) << "the size limit never made the store fail";
+  ASSERT_GT(run.trials_acknowledged, 1) << "events that fit in the chunk already on disk should have gone in";
+
+  extend_to_allocated_size(path);
+  ::testing::internal::CaptureStderr();
+  const ExperimentData d = read_hdf5_experiment(path);
+  const std::string warnings = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(warnings, "") << "the reader had to skip rows the writer left unfinished";
+  const auto acknowledged = static_cast<size_t>(run.trials_acknowledged);
+  EXPECT_EQ(d.events.size(), acknowledged);
+  EXPECT_EQ(d.trials.size(), acknowledged) << "a trial row without its event, or an acknowledged one lost";
+  for (size_t i = 0; i < d.events.size(); ++i) EXPECT_EQ(d.events[i].data, big_event(static_cast<TrialId>(i)).data);
 }
 
 }  // namespace

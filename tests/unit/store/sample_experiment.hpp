@@ -82,17 +82,69 @@ inline HParams sample_hparams(double lr, int64_t n_layer, int64_t batch, const c
   return hp;
 }
 
+// An event of `bytes` bytes of binary data (with NULs: a string column could not hold it).
+inline EventRecord sample_event(int64_t seq, const std::string& kind, size_t bytes) {
+  EventRecord e;
+  e.seq = seq;
+  e.time = 1700000000.5 + static_cast<double>(seq);
+  e.vtime = seq % 3 == 0 ? -1 : 1000 * seq;
+  e.group = static_cast<int>(seq % 3) - 1;
+  e.kind = kind;
+  for (size_t i = 0; i < bytes; ++i) e.data.push_back(static_cast<uint8_t>((i * 7 + static_cast<size_t>(seq)) % 256));
+  return e;
+}
+
+// The two jobs of the sample experiment: the first interrupted, the resumed one finished.
+inline std::vector<SegmentRecord> sample_segments() {
+  SegmentRecord first;
+  first.index = 0;
+  first.start_time = 1700000000.25;
+  first.end_time = 1700000006.0;
+  first.status = "interrupted";
+  first.elapsed_s = 5.75;
+  first.device_seconds = 28.75;
+  first.world_size = 5;
+  first.group_size = 2;
+  first.num_groups = 2;
+  first.devices = 4;
+  first.hosts = "node01,node02";
+  first.command_line = "mpitune run --config unit.ini";
+  first.first_event = 0;
+  first.reason = "stop signal received (SIGUSR1)";
+  SegmentRecord second = first;
+  second.index = 1;
+  second.start_time = 1700000007.0;
+  second.end_time = 1700000020.0;
+  second.status = "finished";
+  second.elapsed_s = 13.0;
+  second.device_seconds = 39.0;
+  second.world_size = 3;
+  second.group_size = 1;
+  second.devices = 2;
+  second.hosts = "node03";
+  second.command_line = "mpitune run --config unit.ini --resume";
+  second.first_event = 5;
+  second.reason = "search finished";
+  return {first, second};
+}
+
 // A finished experiment written through the real store: 2 groups, 6 trials (every status but
 // pending, one PBT clone), 40 metric rows (with retention losses at the eval points), their
 // decisions, one PBT transfer, the summary and two /final rows with 3 test documents each,
-// closed cleanly. What the damaged-file tests and the fuzz start from.
+// 9 events (one of 1000 bytes in 8 rows, one without data) and two segments, closed cleanly.
+// What the damaged-file tests and the fuzz start from.
 inline void write_sample_result_file(const std::string& path) {
   const TrialStatus statuses[] = {TrialStatus::Completed, TrialStatus::Stopped, TrialStatus::Failed,
                                   TrialStatus::Paused,    TrialStatus::Running, TrialStatus::EarlyStopped};
   const char* optimizers[] = {"adamw", "sgd, momentum"};
   auto store = create_hdf5_store(path, /*overwrite=*/true);
   store->begin(sample_info(), {{0, "1,2", "node01,node01", "cpu"}, {1, "3,4", "node02,node02", "cpu"}});
+  const std::vector<SegmentRecord> segments = sample_segments();
+  store->set_segment(segments[0]);
+  store->append_event(sample_event(0, "job", 0));
   for (TrialId id = 0; id < 6; ++id) {
+    store->append_event(sample_event(id + 1, "message", 60 + 10 * static_cast<size_t>(id)));
+    if (id == 4) store->set_segment(segments[1]);
     TrialRecord t;
     t.id = id;
     t.parent = id == 5 ? 0 : -1;
@@ -135,6 +187,8 @@ inline void write_sample_result_file(const std::string& path) {
   new_values.set("batch_size", int64_t{16});
   store->append_transfer({1700000009.0, 0, 0, 5, 1, 18, 1234567, 0.125, old_values.to_string(),
                           new_values.to_string(), "model", old_values, new_values});
+  store->append_event(sample_event(7, "budget", 1000));
+  store->append_event(sample_event(8, "stop", 20));
   store->set_summary({"finished", 1700000020.0, 19.0, 95.0, 6, 0, 0.7, 18, 0, 0.7});
   for (const char* label : {"best", "base"}) {
     const bool best = std::string(label) == "best";

@@ -94,7 +94,7 @@ TEST(Schema3, EveryNewFieldAndTableRoundTrips) {
 
   const ExperimentData r = read_hdf5_experiment(path);
   EXPECT_EQ(r.path, path);
-  EXPECT_EQ(r.info.schema_version, 3);
+  EXPECT_EQ(r.info.schema_version, kSchemaVersion);
   EXPECT_EQ(r.info.devices, 3);
   EXPECT_EQ(r.info.max_t, 81);
 
@@ -264,6 +264,8 @@ void make_schema_two(const std::string& path) {
   hdf5_edit::rewrite_columns(path, "/pbt_transfers", typed_values);
   hdf5_edit::remove_dataset(path, "/final");
   hdf5_edit::remove_dataset(path, "/final_documents");
+  hdf5_edit::remove_dataset(path, "/events");  // schema 4
+  hdf5_edit::remove_dataset(path, "/segments");
 }
 
 TEST(Schema3, ReadsSchemaTwoFilesWithTheDefaultsOfTheMissingFields) {
@@ -299,6 +301,8 @@ TEST(Schema3, ReadsSchemaTwoFilesWithTheDefaultsOfTheMissingFields) {
   EXPECT_EQ(r.transfers[0].new_hparams, v3.transfers[0].new_hparams);
   EXPECT_TRUE(r.finals.empty());
   EXPECT_TRUE(r.final_documents.empty());
+  EXPECT_TRUE(r.events.empty());
+  EXPECT_TRUE(r.segments.empty());
 }
 
 // An unwritten last row is still told from a written one in a file that lacks a column whose

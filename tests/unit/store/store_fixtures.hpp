@@ -4,9 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
+#include "mpitune/store/hdf5_store.hpp"
 #include "mpitune/store/result_store.hpp"
 #include "sample_experiment.hpp"
 
@@ -61,6 +64,39 @@ inline void expect_same_final(const FinalRecord& a, const FinalRecord& b) {
   EXPECT_EQ(a.bootstrap, b.bootstrap);
   EXPECT_SAME_NUMBER(a.retention_loss, b.retention_loss);
   EXPECT_SAME_NUMBER(a.seconds, b.seconds);
+}
+
+// The /events rows of these events: one per 128 bytes of data (kH5EventDataBytes), at least one.
+inline size_t event_rows(const std::vector<EventRecord>& events) {
+  size_t rows = 0;
+  for (const auto& e : events) rows += std::max<size_t>(1, (e.data.size() + kH5EventDataBytes - 1) / kH5EventDataBytes);
+  return rows;
+}
+
+inline void expect_same_event(const EventRecord& a, const EventRecord& b) {
+  EXPECT_EQ(a.seq, b.seq);
+  EXPECT_SAME_NUMBER(a.time, b.time);
+  EXPECT_EQ(a.vtime, b.vtime);
+  EXPECT_EQ(a.group, b.group);
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.data, b.data);
+}
+
+inline void expect_same_segment(const SegmentRecord& a, const SegmentRecord& b) {
+  EXPECT_EQ(a.index, b.index);
+  EXPECT_SAME_NUMBER(a.start_time, b.start_time);
+  EXPECT_SAME_NUMBER(a.end_time, b.end_time);
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_SAME_NUMBER(a.elapsed_s, b.elapsed_s);
+  EXPECT_SAME_NUMBER(a.device_seconds, b.device_seconds);
+  EXPECT_EQ(a.world_size, b.world_size);
+  EXPECT_EQ(a.group_size, b.group_size);
+  EXPECT_EQ(a.num_groups, b.num_groups);
+  EXPECT_EQ(a.devices, b.devices);
+  EXPECT_EQ(a.hosts, b.hosts);
+  EXPECT_EQ(a.command_line, b.command_line);
+  EXPECT_EQ(a.first_event, b.first_event);
+  EXPECT_EQ(a.reason, b.reason);
 }
 
 }  // namespace mpitune::testing

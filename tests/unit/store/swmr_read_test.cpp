@@ -1,7 +1,8 @@
-// A result file is readable by another process while the store still writes it (SWMR), and
-// the file opens in h5dump. HDF5 does not let one process open a file it is writing a second
-// time, so the reader is this test binary itself, started in "reader mode" by an environment
-// variable: it reads the file with read_hdf5_experiment and prints what it found.
+// A result file (also a resumed one) is readable by another process while the store still
+// writes it (SWMR), and the file opens in h5dump. HDF5 does not let one process open a file it
+// is writing a second time, so the reader is this test binary itself, started in "reader mode"
+// by an environment variable: it reads the file with read_hdf5_experiment and prints what it
+// found.
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -213,6 +214,24 @@ TEST(Hdf5Swmr, AFileWhoseWriterNeverClosedItStaysReadable) {
   ASSERT_TRUE(WIFEXITED(status));
   ASSERT_EQ(WEXITSTATUS(status), 0);
   EXPECT_EQ(describe_file(read_hdf5_experiment(path)), "trials=1 metrics=1 decisions=0 completed=0 summary=running finals=0/0");
+}
+
+TEST(Hdf5Swmr, AResumedFileIsReadByAnotherProcessWhileItGrows) {
+  testing::TempDir dir;
+  const std::string path = dir.file("resumed.h5");
+  {
+    auto store = create_hdf5_store(path, false);
+    store->begin(testing::sample_info(), {});
+    store->upsert_trial(trial(0, TrialStatus::Paused));
+    store->close();
+  }
+  auto store = open_hdf5_store_for_resume(path);
+  EXPECT_EQ(read_in_child(path), "trials=1 metrics=0 decisions=0 completed=0 summary=running finals=0/0");
+  store->upsert_trial(trial(0, TrialStatus::Completed));  // flushed at once
+  store->append_metric(metric(0, 1));
+  store->upsert_trial(trial(1, TrialStatus::Running));
+  EXPECT_EQ(read_in_child(path), "trials=2 metrics=1 decisions=0 completed=1 summary=running finals=0/0");
+  store->close();
 }
 
 TEST(Hdf5Swmr, H5dumpOpensAFinishedFile) {
