@@ -154,7 +154,7 @@ std::vector<Outgoing> CoordinatorCore::dispatch(int group, const Message& m, dou
 }
 
 bool CoordinatorCore::can_start_new() const {
-  return !stopping_ && !budget_spent_ && !searcher_exhausted_ && next_trial_ < opts_.max_trials;
+  return !budget_spent_ && !searcher_exhausted_ && next_trial_ < opts_.max_trials;
 }
 
 double CoordinatorCore::metric_of(const ReportMetrics& m) const {
@@ -194,9 +194,9 @@ std::vector<Outgoing> CoordinatorCore::assign(int group, double now) {
   std::vector<Outgoing> out;
   if (groups_[group].state != GroupState::Idle) return out;
   // Work a previous job left unfinished comes first.
-  if (!stopping_ && start_recovery(group, out, now)) return out;
-  // Once the budget is spent or a stop was asked for, nothing new starts and nothing resumes.
-  while (!stopping_ && !budget_spent_) {
+  if (start_recovery(group, out, now)) return out;
+  // Once the budget is spent nothing new starts and nothing resumes.
+  while (!budget_spent_) {
     const bool may_start = can_start_new();
     const Assignment a = scheduler_.next(may_start);
     apply_other_decisions(now);
@@ -245,21 +245,21 @@ std::vector<Outgoing> CoordinatorCore::assign(int group, double now) {
 }
 
 // Nothing running, saving or about to run anywhere, and nothing to assign: the search has
-// ended. The final evaluations come next (not after a stop request), then the end.
+// ended. The final evaluations come next, then the end.
 std::vector<Outgoing> CoordinatorCore::maybe_shutdown(double now) {
   std::vector<Outgoing> out;
   for (const auto& gi : groups_)
     if (gi.state != GroupState::Idle && gi.state != GroupState::Shut) return out;
   if (final_phase_ == FinalPhase::Search)
-    final_phase_ = !stopping_ && begin_final_phase(now) ? FinalPhase::Evaluating : FinalPhase::Done;
+    final_phase_ = begin_final_phase(now) ? FinalPhase::Evaluating : FinalPhase::Done;
   if (final_phase_ == FinalPhase::Evaluating) {
-    if (!stopping_ && assign_final_work(out, now)) return out;
+    if (assign_final_work(out, now)) return out;
     final_phase_ = FinalPhase::Done;
   }
   for (size_t i = 0; i < groups_.size(); ++i) {
     if (groups_[i].state == GroupState::Shut) continue;
     groups_[i].state = GroupState::Shut;
-    out.push_back({static_cast<int>(i), ShutdownMsg{stopping_ ? stop_why_ : "experiment finished"}});
+    out.push_back({static_cast<int>(i), ShutdownMsg{"experiment finished"}});
   }
   return out;
 }
@@ -662,10 +662,9 @@ std::vector<Outgoing> CoordinatorCore::on_segment_done(int group, const SegmentD
   }
   const Decision d = scheduler_.on_segment_end(id, m.step, loss);
   apply_other_decisions(now);
-  const bool winding_down = stopping_ || budget_spent_;
-  if (winding_down && d.action != Action::Complete && d.action != Action::Stop) {
-    // No more training once the budget is spent or a stop was asked for.
-    Decision s = Decision::make(Action::Stop, stopping_ ? stop_why_ : "time budget reached");
+  if (budget_spent_ && d.action != Action::Complete && d.action != Action::Stop) {
+    // No more training once the budget is spent.
+    Decision s = Decision::make(Action::Stop, "time budget reached");
     record_decision(id, m.step, "stop", s, now);
     scheduler_.on_trial_failed(id);
     apply_other_decisions(now);
@@ -787,7 +786,7 @@ std::vector<Outgoing> CoordinatorCore::on_state_received(int group, const StateR
 }
 
 // The final retrain reached max_t (its evaluation on the test split comes next, on the group
-// that holds it) or was stopped (a stop request: no evaluation).
+// that holds it) or was stopped (the time budget: no evaluation).
 std::vector<Outgoing> CoordinatorCore::on_retrain_done(int group, const SegmentDoneMsg& m, double now) {
   const TrialId id = m.trial;
   auto stopped = stop_reasons_.find(id);
@@ -943,22 +942,6 @@ std::vector<Outgoing> CoordinatorCore::spend_budget(double now) {
   return finalize(std::move(out));
 }
 
-std::vector<Outgoing> CoordinatorCore::request_stop(double now, const std::string& why) {
-  std::vector<Outgoing> out;
-  if (stopping_) return out;
-  log_event("stop", -1, std::vector<uint8_t>(why.begin(), why.end()), now);
-  stopping_ = true;
-  stop_why_ = why;
-  for (size_t i = 0; i < groups_.size(); ++i) {
-    const GroupInfo& g = groups_[i];
-    if (g.state != GroupState::Busy || stop_reasons_.count(g.trial)) continue;
-    stop_reasons_[g.trial] = why;
-    out.push_back({static_cast<int>(i), StopTrialMsg{g.trial, why}});
-  }
-  append(out, maybe_shutdown(now));
-  return finalize(std::move(out));
-}
-
 std::vector<Outgoing> CoordinatorCore::request_preempt(double now, const std::string& why) {
   std::vector<Outgoing> out;
   if (preempting_ || done()) return out;
@@ -1097,7 +1080,7 @@ std::vector<Outgoing> CoordinatorCore::begin_job(double now, int num_groups) {
         break;
     }
   }
-  // Stop orders in flight for trials no group held any more are void.
+  // The new job is not preempted (its own signal will say so).
   preempting_ = false;
   stop_why_.clear();
   groups_.assign(static_cast<size_t>(num_groups), GroupInfo{});
@@ -1130,14 +1113,17 @@ bool CoordinatorCore::start_recovery(int group, std::vector<Outgoing>& out, doub
   SegmentMsg seg;
   std::string from;
   const SegmentMsg& old = r.seg;
+  // The checkpoint the old segment was loaded from (its own, or a paused source's) is still
+  // the complete checkpoint of that trial.
+  const TrialId loaded_from = old.source_trial >= 0 ? old.source_trial : r.trial;
+  const bool old_checkpoint_kept = old.init == SegmentInit::Resume && old.trial == r.trial && !old.checkpoint.empty() &&
+                                   state_.at(loaded_from).checkpoint_ready &&
+                                   state_.at(loaded_from).checkpoint == old.checkpoint;
   if (ts.resume_step >= 0 && ts.resume_step <= r.until) {
     seg = segment_for(r.trial, ts.resume_step, r.until, SegmentInit::Resume);
     seg.checkpoint = ts.resume_dir;
     from = "its checkpoint at step " + std::to_string(ts.resume_step);
-  } else if (old.init == SegmentInit::Resume && old.trial == r.trial && !old.checkpoint.empty() &&
-             ((old.source_trial >= 0 && state_.at(old.source_trial).checkpoint_ready &&
-               state_.at(old.source_trial).checkpoint == old.checkpoint) ||
-              (old.source_trial < 0 && ts.checkpoint_ready && ts.checkpoint == old.checkpoint))) {
+  } else if (old_checkpoint_kept) {
     seg = old;  // the checkpoint it started from is still there
     seg.hparams = t.hparams;
     from = "the checkpoint its segment started from (step " + std::to_string(old.start) + ")";
@@ -1221,17 +1207,17 @@ void CoordinatorCore::write_summary(const std::string& status, double now) {
 
 void CoordinatorCore::finish(double now) {
   // Trials still marked running (an abnormal end) are closed as stopped so the file is
-  // consistent. Paused trials keep their checkpoints when the job was interrupted (a later run
-  // may resume them); after a normal end or a spent budget they cannot resume: stopped.
+  // consistent. Paused trials can no longer resume after a normal end or a spent budget: stopped.
+  // (An interrupted job ends with finish_interrupted instead: its trials resume in the next job.)
   for (auto& [id, t] : trials_) {
     if (t.status == TrialStatus::Running || t.status == TrialStatus::Pending)
-      end_trial(id, TrialStatus::Stopped, stopping_ ? stop_why_ : "experiment ended", now);
-    else if (t.status == TrialStatus::Paused && !stopping_)
+      end_trial(id, TrialStatus::Stopped, "experiment ended", now);
+    else if (t.status == TrialStatus::Paused)
       end_trial(id, TrialStatus::Stopped, budget_spent_ ? "time budget reached" : "experiment ended", now);
   }
   for (auto& [id, ts] : state_)
     if (ts.checkpoint_ready && is_terminal(trials_.at(id).status)) deletions_.push_back(ts.checkpoint);
-  write_summary(stopping_ ? "interrupted" : "finished", now);
+  write_summary("finished", now);
   store_.flush();
 }
 
@@ -1258,8 +1244,7 @@ std::vector<Outgoing> CoordinatorCore::finish_interrupted(double now) {
   return out;
 }
 
-void CoordinatorCore::finish_aborted(double now, const std::string& why) {
-  (void)why;
+void CoordinatorCore::finish_aborted(double now) {
   write_summary("aborted", now);
   store_.flush();
 }

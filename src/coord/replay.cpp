@@ -20,8 +20,6 @@ void replay_events(CoordinatorCore& core, const std::vector<EventRecord>& events
       outs = core.handle(e.group, decode(e.data), e.time, e.vtime);
     } else if (e.kind == "budget") {
       outs = core.spend_budget(e.time);
-    } else if (e.kind == "stop") {
-      outs = core.request_stop(e.time, text);
     } else if (e.kind == "preempt") {
       outs = core.request_preempt(e.time, text);
     } else if (e.kind == "job") {

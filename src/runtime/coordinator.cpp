@@ -2,9 +2,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <cmath>
 #include <csignal>
-#include <cstring>
+#include <algorithm>
 #include <filesystem>
 #include <cstdio>
 #include <optional>
@@ -49,6 +48,21 @@ std::string distinct_hosts(const std::vector<GroupRecord>& groups) {
   return out;
 }
 
+// The first group that owes the coordinator an answer and has been silent for longer than
+// `timeout` seconds (0: never), described in one line; "" when there is none.
+std::string silent_group(const CoordinatorCore& core, const std::vector<double>& heard,
+                         const std::vector<GroupRecord>& groups, double now, double timeout) {
+  if (timeout <= 0 || core.done()) return "";
+  for (int g : core.working_groups()) {
+    if (now - heard[g] <= timeout) continue;
+    const GroupRecord* rec = g < static_cast<int>(groups.size()) ? &groups[g] : nullptr;
+    return "group " + std::to_string(g) + " (ranks " + (rec ? rec->ranks : "?") + " on " + (rec ? rec->hosts : "?") +
+           ") sent nothing for " + std::to_string(static_cast<int>(now - heard[g])) +
+           " s (experiment.heartbeat_timeout_s = " + std::to_string(static_cast<int>(timeout)) + ")";
+  }
+  return "";
+}
+
 }  // namespace
 
 void install_stop_signal_handlers() {
@@ -60,7 +74,6 @@ void install_stop_signal_handlers() {
   sigaction(SIGUSR1, &sa, nullptr);
 }
 
-bool stop_signal_received() { return g_stop_signal.load() != 0; }
 int stop_signal_number() { return g_stop_signal.load(); }
 int stop_signal_count() { return g_stop_count.load(); }
 
@@ -221,23 +234,16 @@ std::string run_coordinator(CoordinatorRun& run) {
         outcome = "interrupted";
       }
       // A group that owes an answer and has been silent too long: dead or hung.
-      const double timeout = cfg.experiment.heartbeat_timeout_s;
-      if (timeout > 0 && !core.done())
-        for (int g : core.working_groups())
-          if (now - heard[g] > timeout) {
-            const GroupRecord* rec = g < static_cast<int>(run.groups.size()) ? &run.groups[g] : nullptr;
-            const std::string why = "group " + std::to_string(g) + " (ranks " + (rec ? rec->ranks : "?") + " on " +
-                                    (rec ? rec->hosts : "?") + ") sent nothing for " +
-                                    std::to_string(static_cast<int>(now - heard[g])) +
-                                    " s (experiment.heartbeat_timeout_s = " + std::to_string(static_cast<int>(timeout)) + ")";
-            std::fprintf(stderr, "mpitune: error: %s: a rank died or hangs; ending the job (the file is resumable: "
-                                 "run the same command again once the node is fixed)\n", why.c_str());
-            std::fflush(stderr);
-            core.finish_aborted(now, why);
-            write_segment(now, "aborted", why);
-            run.store.flush();
-            return "aborted";
-          }
+      const std::string silent = silent_group(core, heard, run.groups, now, cfg.experiment.heartbeat_timeout_s);
+      if (!silent.empty()) {
+        std::fprintf(stderr, "mpitune: error: %s: a rank died or hangs; ending the job (the file is resumable: "
+                             "run the same command again once the node is fixed)\n", silent.c_str());
+        std::fflush(stderr);
+        core.finish_aborted(now);
+        write_segment(now, "aborted", silent);
+        run.store.flush();
+        return "aborted";
+      }
     }
     if (now - last_flush >= 2.0) {
       last_flush = now;

@@ -66,7 +66,9 @@ std::string config_difference(const IniFile& a, const IniFile& b) {
 
 // Whether this run continues the experiment already in the output (experiment.resume, or
 // --resume / --no-resume); ConfigError when it must and cannot.
-bool decide_resume(const RunRequest& req, const ExperimentConfig& cfg, const IniFile& ini) {
+// `known`: the output's contents when the caller has read them already (`--resume FILE`).
+bool decide_resume(const RunRequest& req, const ExperimentConfig& cfg, const IniFile& ini,
+                   const ExperimentData* known) {
   const std::string mode = req.resume ? (*req.resume ? "true" : "false") : cfg.experiment.resume;
   const std::string path = cfg.output_path();
   const char* field = req.resume ? "--resume" : "experiment.resume";
@@ -80,12 +82,15 @@ bool decide_resume(const RunRequest& req, const ExperimentConfig& cfg, const Ini
     if (mode == "true") throw ConfigError(field, "cannot resume '" + path + "': " + why, fix);
     return false;  // auto: the overwrite rule decides
   };
-  ExperimentData old;
-  try {
-    old = read_hdf5_experiment(path);
-  } catch (const std::exception& e) {
-    return refuse(e.what(), "start a new experiment with another output, or experiment.overwrite = true");
+  ExperimentData read;
+  if (!known) {
+    try {
+      read = read_hdf5_experiment(path);
+    } catch (const std::exception& e) {
+      return refuse(e.what(), "start a new experiment with another output, or experiment.overwrite = true");
+    }
   }
+  const ExperimentData& old = known ? *known : read;
   const std::string differs = config_difference(IniFile::parse(old.info.config_text, path), ini);
   if (!differs.empty())
     return refuse("it holds an experiment with another config: " + differs,
@@ -107,19 +112,19 @@ struct PreparedConfig {
 // Rank 0: everything that can be checked before any work starts, and the lock on the output
 // (held until the run ends: two jobs never write one file). Returns the final config text.
 PreparedConfig prepare_config(const RunRequest& req, int world_size, OutputLock& output_lock) {
-  IniFile ini = IniFile::parse(default_config_text(), "<default config>");
-  if (!req.config_path.empty()) {
-    ini = IniFile::load(req.config_path);
-  } else if (!req.resume_file.empty()) {
-    // `--resume FILE` alone: the experiment's own config, from the file.
-    ExperimentData old;
+  // `--resume FILE`: the file is read once, for its config (when there is no --config) and for
+  // the decision below.
+  std::optional<ExperimentData> resume_file;
+  if (!req.resume_file.empty()) {
     try {
-      old = read_hdf5_experiment(req.resume_file);
+      resume_file = read_hdf5_experiment(req.resume_file);
     } catch (const std::exception& e) {
       throw ConfigError("--resume", e.what(), "give the result file of an interrupted experiment");
     }
-    ini = IniFile::parse(old.info.config_text, req.resume_file);
   }
+  IniFile ini = IniFile::parse(default_config_text(), "<default config>");
+  if (!req.config_path.empty()) ini = IniFile::load(req.config_path);
+  else if (resume_file) ini = IniFile::parse(resume_file->info.config_text, req.resume_file);
   if (!req.resume_file.empty()) ini.apply_override("experiment.output=" + req.resume_file);
   for (const auto& o : req.overrides) ini.apply_override(o);
   const ExperimentConfig cfg = parse_config(ini);
@@ -128,7 +133,7 @@ PreparedConfig prepare_config(const RunRequest& req, int world_size, OutputLock&
   // another job is writing is neither read nor replaced.
   PreparedConfig out;
   if (file_exists(cfg.output_path())) output_lock.acquire(cfg.output_path());
-  out.resume = decide_resume(req, cfg, ini);
+  out.resume = decide_resume(req, cfg, ini, resume_file && cfg.output_path() == req.resume_file ? &*resume_file : nullptr);
   if (!out.resume) check_output_path(cfg.output_path(), cfg.experiment.overwrite);
   if (!output_lock.held()) output_lock.acquire(cfg.output_path());
   if (!output_lock.stale_holder().empty() && !req.quiet)
@@ -361,11 +366,11 @@ int run_validated(const RunRequest& req, const std::string& text, bool resume) {
     std::vector<std::string> stale{cfg.keep_root()};
     if (cfg.experiment.checkpoint_dir.find("{output}") != std::string::npos) stale.push_back(cfg.checkpoint_root());
     if (cfg.experiment.export_dir.find("{output}") != std::string::npos) stale.push_back(cfg.export_root());
-    for (const std::string& dir : stale) {
-      if (resume) break;
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-    }
+    if (!resume)
+      for (const std::string& dir : stale) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+      }
     std::optional<ExperimentData> old;
     if (resume) old.emplace();
     auto store = resume ? open_hdf5_store_for_resume(path, {}, &*old) : create_hdf5_store(path, cfg.experiment.overwrite);

@@ -380,43 +380,42 @@ void Worker::preempt(const PreemptMsg& p, std::optional<std::chrono::steady_cloc
     return;
   }
   progress();
-  std::optional<std::string> err = guarded([&] { trainable_.save_checkpoint(p.dir); });
-  // As save_checkpoint: complete only when every rank wrote its part.
-  const int64_t failed_rank = control_.max(err ? control_.rank() + 1 : 0);
-  out.step = trainable_.step();
-  trainable_.release();
-  current_trial_ = -1;
-  if (failed_rank) {
-    const std::string text = control_.text_to_leader(err ? *err : "", static_cast<int>(failed_rank - 1));
-    out.ok = false;
+  const CheckpointWrite w = write_checkpoint(p.dir, std::nullopt);
+  out.step = w.step;
+  out.ok = !w.failure;
+  if (w.failure)
     out.reason = "checkpoint failed: " +
-                 (control_.size() > 1 ? "rank " + std::to_string(failed_rank - 1) + ": " + text : text);
-  } else {
-    out.ok = true;
-  }
+                 (control_.size() > 1 ? "rank " + std::to_string(w.failure->first) + ": " : std::string()) +
+                 w.failure->second;
   out.seconds = seconds_since(t0);
   send(out);
 }
 
-void Worker::save_checkpoint(const CheckpointMsg& c) {
-  const auto t0 = std::chrono::steady_clock::now();
-  std::optional<std::string> err;
-  if (current_trial_ != c.trial)
-    err = "asked to checkpoint trial " + std::to_string(c.trial) + " but this group holds trial " +
-          std::to_string(current_trial_);
-  else
-    err = guarded([&] { trainable_.save_checkpoint(c.dir); });
+Worker::CheckpointWrite Worker::write_checkpoint(const std::string& dir, std::optional<std::string> err) {
+  if (!err) err = guarded([&] { trainable_.save_checkpoint(dir); });
   // Every rank must have written its part before the checkpoint counts as complete.
   const int64_t failed_rank = control_.max(err ? control_.rank() + 1 : 0);
-  const int64_t step = trainable_.step();
+  CheckpointWrite w;
+  w.step = trainable_.step();
   trainable_.release();
   current_trial_ = -1;
-  if (failed_rank) {
-    const std::string text = control_.text_to_leader(err ? *err : "", static_cast<int>(failed_rank - 1));
-    send(TrialFailedMsg{topo_.group, c.trial, step, "checkpoint failed: " + text, seconds_since(t0)});
+  if (failed_rank)
+    w.failure.emplace(failed_rank - 1, control_.text_to_leader(err ? *err : "", static_cast<int>(failed_rank - 1)));
+  return w;
+}
+
+void Worker::save_checkpoint(const CheckpointMsg& c) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::optional<std::string> not_held;
+  if (current_trial_ != c.trial)
+    not_held = "asked to checkpoint trial " + std::to_string(c.trial) + " but this group holds trial " +
+               std::to_string(current_trial_);
+  const CheckpointWrite w = write_checkpoint(c.dir, not_held);
+  if (w.failure) {
+    send(TrialFailedMsg{topo_.group, c.trial, w.step, "checkpoint failed: " + w.failure->second, seconds_since(t0)});
     return;
   }
-  send(CheckpointDoneMsg{topo_.group, c.trial, step, seconds_since(t0)});
+  send(CheckpointDoneMsg{topo_.group, c.trial, w.step, seconds_since(t0)});
 }
 
 }  // namespace mpitune

@@ -32,14 +32,14 @@
 //    ASHA/Hyperband give its group other work. It works the same under every scheduler.
 //  - The time budget stops running trials with StopTrial{evaluate}: each gets one final
 //    evaluation at the step it reached, so it takes part in the choice of the best.
-//  - The final evaluation (final_eval): when the search has ended (not after a stop request),
+//  - The final evaluation (final_eval): when the search has ended,
 //    the best trial's kept final weights — or, with final_retrain, a new trial of its
 //    configuration trained at max_t — are evaluated once on the test split by an idle group
 //    (FinalEval -> FinalEvalDone), and the base model too (final_base); each becomes a /final
 //    row with a bootstrap interval, then every group is shut down.
 //
 // Resume (issue 10; coord/replay.hpp): every input of the core (messages, the time budget
-// running out, stop and preempt requests, the start of a job) is logged to the store's /events
+// running out, a preempt request, the start of a job) is logged to the store's /events
 // before it is handled. A later job hands the same inputs to a fresh core (with the same
 // scheduler and searcher types and seed), which then holds exactly the state the first one had:
 // trials, scheduler, searcher, trial-id counter. No scheduler or searcher needs its own save
@@ -147,8 +147,6 @@ class CoordinatorCore {
   std::vector<Outgoing> tick(double now);
   // The time budget has run out: running trials get their final stop.
   std::vector<Outgoing> spend_budget(double now);
-  // Stop for good: running segments end at their next step, then shutdown (nothing resumable).
-  std::vector<Outgoing> request_stop(double now, const std::string& why);
   // End the job resumably: checkpoint what the groups hold, park the rest (see above).
   std::vector<Outgoing> request_preempt(double now, const std::string& why);
   bool preempting() const { return preempting_; }
@@ -180,13 +178,13 @@ class CoordinatorCore {
   StatusSnapshot snapshot(double now) const;
   // Rewrites the /summary row while running (the shell calls it with each flush).
   void update_summary(double now) { write_summary("running", now); }
-  // Writes the final /summary row (status "finished" or "interrupted").
+  // Writes the final /summary row (status "finished").
   void finish(double now);
   // After a preempt: trials that were running are recorded as paused (they resume in the next
   // job) and /summary says "interrupted"; then every group is sent Shutdown.
   std::vector<Outgoing> finish_interrupted(double now);
   // The job cannot go on (a dead or hung group): /summary says "aborted" (still resumable).
-  void finish_aborted(double now, const std::string& why);
+  void finish_aborted(double now);
   const std::map<TrialId, TrialRecord>& trials() const { return trials_; }
   // Checkpoint folders no trial can resume from any more; the shell removes them (after it has
   // done the moves).
@@ -332,8 +330,7 @@ class CoordinatorCore {
   TrialId next_trial_ = 0;
   bool searcher_exhausted_ = false;
   bool budget_spent_ = false;
-  bool stopping_ = false;
-  std::string stop_why_;
+  std::string stop_why_;  // why the job is being preempted
   TrialId best_trial_ = -1;   // best at any step (the live status)
   double best_metric_ = kNaN;
   FinalPhase final_phase_ = FinalPhase::Search;

@@ -12,8 +12,7 @@
 // Event kinds (EventRecord::kind) and their data:
 //   message   a leader's message (protocol encoding), from EventRecord::group
 //   budget    the time budget ran out (no data)
-//   stop      request_stop (data: the reason, UTF-8)
-//   preempt   request_preempt (data: the reason)
+//   preempt   request_preempt (data: the reason, UTF-8)
 //   job       a job began (data: its number of groups, decimal)
 #pragma once
 

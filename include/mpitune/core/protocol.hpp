@@ -182,7 +182,7 @@ struct PreemptedMsg {
   int64_t step = 0;     // the step of the checkpoint written
   bool ok = false;      // a complete checkpoint of `trial` is in the Preempt's dir
   std::string reason;   // why not, when !ok
-  double seconds = 0;   // wall seconds of the segment part since its last report, plus the write
+  double seconds = 0;   // wall seconds of the abandoned segment (from its start), plus the write
 };
 
 // Leader -> coordinator, every few seconds while the group works (between and during steps):

@@ -38,7 +38,6 @@ std::string run_coordinator(CoordinatorRun& run);
 
 // Set from signal handlers (SIGTERM, SIGINT, SIGUSR1: Slurm's time limit warning).
 void install_stop_signal_handlers();
-bool stop_signal_received();
 // The signal received last (0: none) and how many have come.
 int stop_signal_number();
 int stop_signal_count();

@@ -60,6 +60,14 @@ class Worker {
   // Writes the held trial's checkpoint for a Preempt and answers it. `since`: the start of the
   // segment it abandons (its compute goes into the answer's seconds), or none when idle.
   void preempt(const PreemptMsg& p, std::optional<std::chrono::steady_clock::time_point> since);
+  // Every rank writes its part of the held trial's checkpoint to `dir` (unless `err`, a reason
+  // not to, is given), the group agrees on failure, and the trial is let go. `failure`: the
+  // first failed rank and its error text, on the leader.
+  struct CheckpointWrite {
+    int64_t step = 0;
+    std::optional<std::pair<int64_t, std::string>> failure;
+  };
+  CheckpointWrite write_checkpoint(const std::string& dir, std::optional<std::string> err);
   // Leader: the control orders (StopTrial, SendState, Preempt) that arrived; every rank: the
   // same list.
   std::vector<Message> step_boundary_orders();

@@ -129,7 +129,7 @@
 //      resumed job replays: coord/replay.hpp); one event in one or more consecutive rows
 //      seq int64 (the event's number: 0, 1, 2, ... over all jobs, with no gap), time float64
 //      (when it was handled), vtime int64 (deterministic mode's virtual time; -1 otherwise),
-//      group int32 (-1: none), kind S16 ("message" | "budget" | "stop" | "preempt" | "job"),
+//      group int32 (-1: none), kind S16 ("message" | "budget" | "preempt" | "job"),
 //      part int32 (0, 1, ...), parts int32 (the event's rows), size int32 (bytes of data used
 //      in this row), data uint8[128] (the event's bytes, binary: a protocol message for
 //      "message"; the unused rest of the row is zero). An event of n bytes takes

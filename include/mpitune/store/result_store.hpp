@@ -196,7 +196,7 @@ struct EventRecord {
   double time = 0;         // the coordinator's clock when it was handled (seconds since the epoch)
   int64_t vtime = -1;      // deterministic mode: its virtual time (event_order.hpp); -1 otherwise
   int group = -1;          // the group it came from or concerns; -1: none
-  std::string kind;        // "message" | "budget" | "stop" | "preempt" | "job" (coord/replay.hpp)
+  std::string kind;        // "message" | "budget" | "preempt" | "job" (coord/replay.hpp)
   std::vector<uint8_t> data;  // "message": the protocol encoding; others: see coord/replay.hpp
 };
 

@@ -164,7 +164,9 @@ TEST_P(ResumeReplay, ReplayedPrefixGivesTheSameNextDecisionsAtEveryCut) {
       for (size_t i = 0; i < m.size(); ++i)
         ASSERT_TRUE(m[i].trial == full.data.metrics[from + i].trial && m[i].step == full.data.metrics[from + i].step)
             << what << ": metric row " << i;
-      if (cut == 0) EXPECT_EQ(mem.data().decisions.size(), total) << what;
+      if (cut == 0) {
+        EXPECT_EQ(mem.data().decisions.size(), total) << what;
+      }
     }
   }
 }
