@@ -146,6 +146,7 @@ std::vector<Outgoing> CoordinatorCore::dispatch(int group, const Message& m, dou
           [&](const StateReceivedMsg& r) { return on_state_received(group, r, now); },
           [&](const FinalEvalDoneMsg& f) { return on_final_eval_done(group, f, now); },
           [&](const PreemptedMsg& p) { return on_preempted(group, p, now); },
+          [&](const PeriodicCheckpointMsg& p) { return on_periodic_checkpoint(group, p); },
           [&](const auto& other) -> std::vector<Outgoing> {
             throw InfraError(std::string("coordinator received unexpected ") + message_name(Message(other)));
           },
@@ -175,6 +176,10 @@ SegmentMsg CoordinatorCore::segment_for(TrialId id, int64_t start, int64_t stop,
   s.max_steps = scheduler_.max_steps();
   s.seed = state_.at(id).seed;
   s.init = init;
+  if (opts_.checkpoint_interval_s > 0) {
+    s.checkpoint_every_s = opts_.checkpoint_interval_s;
+    s.checkpoint_prefix = trial_checkpoint_dir(opts_.checkpoint_root, id) + "-step";
+  }
   return s;
 }
 
@@ -886,10 +891,29 @@ std::vector<Outgoing> CoordinatorCore::on_trial_failed(int group, const TrialFai
     append(out, assign_idle_groups(now));
     return out;
   }
+  TrialState& ts = state_.at(id);
+  if (g.state == GroupState::Busy && ts.failures < opts_.max_failures_per_trial && !stop_reasons_.count(id)) {
+    // Try again: its segment as a recovery item this group takes at once.
+    ++ts.failures;
+    Recovery r;
+    r.kind = ts.then;
+    r.prefer_group = group, r.trial = id, r.until = g.until, r.seg = g.seg, r.retry = true;
+    record_decision(id, f.step, "retry",
+                    Decision::cont(g.until, "failed (" + f.reason + "): trying again (" + std::to_string(ts.failures) +
+                                                " of experiment.max_failures_per_trial = " +
+                                                std::to_string(opts_.max_failures_per_trial) + ")"),
+                    now);
+    recovery_.insert(recovery_.begin(), std::move(r));
+    g.state = GroupState::Idle;
+    g.trial = -1;
+    auto out = assign(group, now);
+    append(out, assign_idle_groups(now));
+    return out;
+  }
   t.last_step = std::max(t.last_step, f.step);
   g.state = GroupState::Idle;
   g.trial = -1;
-  state_.at(id).saving = false;
+  ts.saving = false;
   stop_reasons_.erase(id);
   scheduler_.on_trial_failed(id);
   apply_other_decisions(now);
@@ -1000,6 +1024,16 @@ std::vector<Outgoing> CoordinatorCore::on_preempted(int group, const PreemptedMs
   if (usable) set_resume_point(p.trial, dir, p.step);
   else if (!dir.empty()) deletions_.push_back(dir);
   (void)now;
+  return {};
+}
+
+std::vector<Outgoing> CoordinatorCore::on_periodic_checkpoint(int group, const PeriodicCheckpointMsg& p) {
+  const GroupInfo& g = groups_[group];
+  // Still the state the trial goes on from: the newest place a later job resumes it.
+  const bool current = g.state == GroupState::Busy && g.trial == p.trial && trials_.count(p.trial) &&
+                       !is_terminal(trials_.at(p.trial).status);
+  if (current) set_resume_point(p.trial, p.dir, p.step);
+  else deletions_.push_back(p.dir);
   return {};
 }
 
@@ -1140,9 +1174,9 @@ bool CoordinatorCore::start_recovery(int group, std::vector<Outgoing>& out, doub
   }
   ts.stale_until = t.last_step;
   ts.then = r.kind;
-  resumed_clocks_[r.trial] = ResumedClock{r.since, r.since_vtime, old.start};
+  if (!r.retry) resumed_clocks_[r.trial] = ResumedClock{r.since, r.since_vtime, old.start};
   set_busy(group, r.trial, seg.stop);
-  Decision d = Decision::cont(seg.stop, "the job that ran it ended: resumed from " + from);
+  Decision d = Decision::cont(seg.stop, (r.retry ? "tried again from " : "the job that ran it ended: resumed from ") + from);
   record_decision(r.trial, seg.start, "resume", d, now);
   out.push_back({group, std::move(seg)});
   return true;

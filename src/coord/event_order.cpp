@@ -28,6 +28,7 @@ int64_t DeterministicOrder::vtime_of(const GroupClock& c, const Message& m) cons
   if (auto* r = std::get_if<ReportMsg>(&m)) return at_step(r->step);
   if (auto* d = std::get_if<SegmentDoneMsg>(&m)) return at_step(d->step);
   if (auto* f = std::get_if<TrialFailedMsg>(&m)) return c.saving ? c.base : at_step(f->step);
+  if (auto* p = std::get_if<PeriodicCheckpointMsg>(&m)) return at_step(p->step);
   return c.base;  // Ready, CheckpointDone, FinalEvalDone: no steps since the order
 }
 

@@ -342,6 +342,7 @@ Tables make_tables(ExperimentConfig& c) {
       {"fail_at_step", int_field(fa.fail_at_step, 1, 1000000000)},
       {"fail_mode", choice_field(fa.fail_mode, {"throw", "nan", "kill", "stop"})},
       {"fail_rank", int_field(fa.fail_rank, -1, 1 << 20)},
+      {"fail_attempts", int_field(fa.fail_attempts, 0, 1000000)},
   };
   return t;
 }

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstring>
 #include <limits>
+#include <map>
 
 #include "mpitune/core/error.hpp"
 
@@ -30,7 +31,8 @@ class FaultInjectingTrainable : public Trainable {
   int64_t step() const override { return inner_->step(); }
   StepResult train_step() override {
     StepResult r = inner_->train_step();
-    if (armed_ && inner_->step() == faults_.fail_at_step) {
+    if (armed_ && inner_->step() == faults_.fail_at_step &&
+        (faults_.fail_attempts == 0 || fired_[trial_]++ < faults_.fail_attempts)) {
       const std::string& mode = faults_.fail_mode;
       if (mode == "throw") throw TrialError("injected failure at step " + std::to_string(faults_.fail_at_step));
       if (mode == "kill") raise_signal(SIGKILL, "kill");  // does not return
@@ -60,12 +62,15 @@ class FaultInjectingTrainable : public Trainable {
 
  private:
   void arm(int64_t trial) {
+    trial_ = trial;
     armed_ = std::find(faults_.fail_trials.begin(), faults_.fail_trials.end(), trial) != faults_.fail_trials.end();
   }
 
   std::unique_ptr<Trainable> inner_;
   FaultOptions faults_;
   bool armed_ = false;
+  int64_t trial_ = -1;
+  std::map<int64_t, int> fired_;  // faults raised per trial (fail_attempts)
 };
 
 }  // namespace

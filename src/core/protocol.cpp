@@ -125,7 +125,8 @@ const char* segment_init_name(SegmentInit i) {
 const char* message_name(const Message& m) {
   static const char* names[] = {"Ready",      "Segment",  "Report",     "SegmentDone",    "TrialFailed",
                                 "StopTrial",  "Shutdown", "Checkpoint", "CheckpointDone", "SendState",
-                                "StateReceived", "FinalEval", "FinalEvalDone", "Preempt", "Preempted", "Heartbeat"};
+                                "StateReceived", "FinalEval", "FinalEvalDone", "Preempt", "Preempted", "Heartbeat",
+                                "PeriodicCheckpoint"};
   static_assert(sizeof(names) / sizeof(names[0]) == std::variant_size_v<Message>, "a name per message");
   return names[m.index()];
 }
@@ -140,6 +141,7 @@ std::vector<uint8_t> encode(const Message& m) {
                    w.i64(s.trial), w.hparams(s.hparams), w.i64(s.start), w.i64(s.stop), w.i64(s.max_steps);
                    w.i64(static_cast<int64_t>(s.seed)), w.u8(static_cast<uint8_t>(s.init));
                    w.i64(s.source_trial), w.i64(s.source_group), w.str(s.checkpoint);
+                   w.f64(s.checkpoint_every_s), w.str(s.checkpoint_prefix);
                  },
                  [&](const ReportMsg& r) { w.i64(r.group), w.i64(r.trial), w.i64(r.step), w.metrics(r.metrics); },
                  [&](const SegmentDoneMsg& d) {
@@ -175,6 +177,9 @@ std::vector<uint8_t> encode(const Message& m) {
                    w.i64(p.group), w.i64(p.trial), w.i64(p.step), w.u8(p.ok ? 1 : 0), w.str(p.reason), w.f64(p.seconds);
                  },
                  [&](const HeartbeatMsg& h) { w.i64(h.group); },
+                 [&](const PeriodicCheckpointMsg& p) {
+                   w.i64(p.group), w.i64(p.trial), w.i64(p.step), w.str(p.dir), w.f64(p.seconds);
+                 },
              },
              m);
   return w.take();
@@ -198,6 +203,7 @@ Message decode(const uint8_t* data, size_t size) {
       if (init > 3) throw InfraError("protocol: bad segment init " + std::to_string(init));
       s.init = static_cast<SegmentInit>(init);
       s.source_trial = r.i64(), s.source_group = static_cast<int>(r.i64()), s.checkpoint = r.str();
+      s.checkpoint_every_s = r.f64(), s.checkpoint_prefix = r.str();
       m = std::move(s);
       break;
     }
@@ -287,6 +293,12 @@ Message decode(const uint8_t* data, size_t size) {
       break;
     }
     case 15: m = HeartbeatMsg{static_cast<int>(r.i64())}; break;
+    case 16: {
+      PeriodicCheckpointMsg p;
+      p.group = static_cast<int>(r.i64()), p.trial = r.i64(), p.step = r.i64(), p.dir = r.str(), p.seconds = r.f64();
+      m = std::move(p);
+      break;
+    }
     default: throw InfraError("protocol: unknown message type " + std::to_string(type));
   }
   r.expect_end();

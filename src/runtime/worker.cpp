@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -147,6 +148,8 @@ std::vector<Message> Worker::step_boundary_orders() {
         throw InfraError(std::string("worker received ") + message_name(e->message) + " during a segment");
       orders.push_back(std::move(e->message));
     }
+    if (periodic_.every_s > 0 && current_trial_ >= 0 && seconds_since(periodic_.last) >= periodic_.every_s)
+      orders.push_back(CheckpointMsg{current_trial_, periodic_.prefix + std::to_string(trainable_.step())});
   }
   if (control_.size() == 1) return orders;
   std::vector<uint8_t> buf = encode_list(orders);
@@ -249,6 +252,11 @@ void Worker::run_segment(SegmentMsg seg) {
   current_trial_ = seg.trial;
   current_hparams_ = seg.hparams;
   if (received) send(*received);
+  periodic_ = Periodic{seg.checkpoint_every_s, seg.checkpoint_prefix, std::chrono::steady_clock::now()};
+  struct EndPeriodic {  // no periodic checkpoint outside this segment, however it ends
+    Periodic& p;
+    ~EndPeriodic() { p.every_s = 0; }
+  } end_periodic{periodic_};
 
   const int64_t log_every = cfg_.train.log_interval;
   const int64_t eval_every = cfg_.train.eval_interval;
@@ -288,6 +296,7 @@ void Worker::run_segment(SegmentMsg seg) {
         evaluate_at_stop |= s->evaluate;
       }
       if (auto* s = std::get_if<SendStateMsg>(&order)) serve_state(*s);
+      if (auto* c = std::get_if<CheckpointMsg>(&order); c && !preempted) periodic_checkpoint(*c);
     }
     if (preempted) return;
     if (interrupted) break;
@@ -391,14 +400,31 @@ void Worker::preempt(const PreemptMsg& p, std::optional<std::chrono::steady_cloc
   send(out);
 }
 
-Worker::CheckpointWrite Worker::write_checkpoint(const std::string& dir, std::optional<std::string> err) {
+void Worker::periodic_checkpoint(const CheckpointMsg& c) {
+  const auto t0 = std::chrono::steady_clock::now();
+  progress();
+  const CheckpointWrite w = write_checkpoint(c.dir, std::nullopt, /*keep=*/true);
+  periodic_.last = std::chrono::steady_clock::now();
+  // A failed one changes nothing: the trial goes on, and resumes from an older checkpoint.
+  if (w.failure) {
+    if (topo_.is_leader())
+      std::fprintf(stderr, "mpitune: warning: group %d: periodic checkpoint of trial %lld failed: %s\n", topo_.group,
+                   static_cast<long long>(c.trial), w.failure->second.c_str());
+    return;
+  }
+  send(PeriodicCheckpointMsg{topo_.group, c.trial, w.step, c.dir, seconds_since(t0)});
+}
+
+Worker::CheckpointWrite Worker::write_checkpoint(const std::string& dir, std::optional<std::string> err, bool keep) {
   if (!err) err = guarded([&] { trainable_.save_checkpoint(dir); });
   // Every rank must have written its part before the checkpoint counts as complete.
   const int64_t failed_rank = control_.max(err ? control_.rank() + 1 : 0);
   CheckpointWrite w;
   w.step = trainable_.step();
-  trainable_.release();
-  current_trial_ = -1;
+  if (!keep) {
+    trainable_.release();
+    current_trial_ = -1;
+  }
   if (failed_rank)
     w.failure.emplace(failed_rank - 1, control_.text_to_leader(err ? *err : "", static_cast<int>(failed_rank - 1)));
   return w;

@@ -54,6 +54,10 @@
 //    that is at the same step, else the trial is trained up to that step again and then written;
 //  - a segment that waited for a checkpoint waits again; a final evaluation is queued again;
 //  - a trial with a stop order in flight ends as it would have (at its last recorded step).
+// The same items serve retries (experiment.max_failures_per_trial, Ray Tune's max_failures): a
+// trial whose segment fails is tried again on its group from its resume point (or step 0) up
+// to that many times before it fails for good; the scheduler and searcher hear only of the
+// final failure. A failed checkpoint write is not retried.
 // Preempt (request_preempt: SIGUSR1, SIGTERM, a Slurm time limit): the core goes on deciding as
 // if nothing happened (the decisions are logged and replayed), but sends no new work: every
 // group that holds a trial gets a Preempt (checkpoint it, answer Preempted) and every other
@@ -102,6 +106,8 @@ struct CoordinatorOptions {
   std::function<std::pair<int64_t, int64_t>(const HParams&)> param_counts;
   std::string transfer_payload = "model";       // what a PBT exploit moves: model | adapters
   int64_t early_stop_patience = 0;              // 0: off
+  int max_failures_per_trial = 0;               // a failed trial is tried again this often (retry)
+  double checkpoint_interval_s = 0;             // running trials' periodic checkpoints; 0: none
   double early_stop_min_delta = 0;
   bool final_eval = false;      // evaluate the best on the test split at the end
   bool final_base = false;      // ... and the base (untrained) model: pretrained models only
@@ -233,6 +239,7 @@ class CoordinatorCore {
     TrialId waits_for = -1;
     double since = 0;       // when the old group's order was decided (its virtual time too)
     int64_t since_vtime = -1;
+    bool retry = false;     // a failed segment tried again: new work, on a new clock
   };
   // What the coordinator keeps of a trial beyond its /trials row.
   struct TrialState {
@@ -251,6 +258,7 @@ class CoordinatorCore {
     int64_t resume_step = -1;
     int64_t stale_until = -1;        // resumed: reports of steps <= this were recorded already
     Recovery::Kind then = Recovery::Kind::Run;  // resumed to redo a pause/keep write at its end
+    int failures = 0;                // failures tried again (max_failures_per_trial)
   };
   // The final phase.
   enum class FinalPhase { Search, Evaluating, Done };
@@ -265,6 +273,7 @@ class CoordinatorCore {
   // while preempting turns work orders into Preempts or parks them.
   std::vector<Outgoing> finalize(std::vector<Outgoing> outs);
   std::vector<Outgoing> on_preempted(int group, const PreemptedMsg& p, double now);
+  std::vector<Outgoing> on_periodic_checkpoint(int group, const PeriodicCheckpointMsg& p);
   // The first recovery item for `group`, started on it; false when there is none for it.
   bool start_recovery(int group, std::vector<Outgoing>& out, double now);
   // Ends a trial that had a stop order in flight when its job ended.

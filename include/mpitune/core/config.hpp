@@ -192,6 +192,9 @@ struct FaultOptions {
   // job) | stop (SIGSTOP: a hung rank)
   std::string fail_mode = "throw";
   int fail_rank = -1;                // only this rank of the group fails; -1: every rank
+  // How many times each trial fails (a transient fault, for experiment.max_failures_per_trial):
+  // the first N times it reaches fail_at_step on this rank; 0: every time.
+  int fail_attempts = 0;
 };
 
 struct ExperimentConfig {

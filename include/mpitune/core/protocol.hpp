@@ -17,7 +17,7 @@
 namespace mpitune {
 
 using TrialId = int64_t;
-constexpr uint8_t kProtocolVersion = 3;  // 2: retention loss, StopTrial.evaluate, FinalEval. 3: Preempt, Heartbeat
+constexpr uint8_t kProtocolVersion = 3;  // 2: retention loss, StopTrial.evaluate, FinalEval. 3: Preempt, Heartbeat, periodic checkpoints
 
 // How a group initialises the trial of a segment.
 enum class SegmentInit : uint8_t {
@@ -56,6 +56,11 @@ struct SegmentMsg {
   TrialId source_trial = -1;  // Clone
   int source_group = -1;      // Clone
   std::string checkpoint;     // Resume: the checkpoint folder
+  // Periodic checkpoints (experiment.checkpoint_interval_s): every this many seconds of the
+  // segment, at a step boundary, the group writes the trial's checkpoint to
+  // "<checkpoint_prefix><step>" and says so (PeriodicCheckpoint); 0: never.
+  double checkpoint_every_s = 0;
+  std::string checkpoint_prefix;
 };
 
 struct ReportMsg {
@@ -185,6 +190,16 @@ struct PreemptedMsg {
   double seconds = 0;   // wall seconds of the abandoned segment (from its start), plus the write
 };
 
+// Leader -> coordinator: a periodic checkpoint of the running trial is complete on every rank
+// (the trial goes on training). A later job resumes the trial from the newest one.
+struct PeriodicCheckpointMsg {
+  int group = -1;
+  TrialId trial = -1;
+  int64_t step = 0;
+  std::string dir;
+  double seconds = 0;  // wall seconds of the write
+};
+
 // Leader -> coordinator, every few seconds while the group works (between and during steps):
 // the group is alive. Any other message counts as one too.
 struct HeartbeatMsg {
@@ -194,7 +209,7 @@ struct HeartbeatMsg {
 using Message = std::variant<ReadyMsg, SegmentMsg, ReportMsg, SegmentDoneMsg, TrialFailedMsg,
                              StopTrialMsg, ShutdownMsg, CheckpointMsg, CheckpointDoneMsg, SendStateMsg,
                              StateReceivedMsg, FinalEvalMsg, FinalEvalDoneMsg, PreemptMsg, PreemptedMsg,
-                             HeartbeatMsg>;
+                             HeartbeatMsg, PeriodicCheckpointMsg>;
 
 const char* message_name(const Message& m);
 

@@ -67,10 +67,14 @@ class Worker {
     int64_t step = 0;
     std::optional<std::pair<int64_t, std::string>> failure;
   };
-  CheckpointWrite write_checkpoint(const std::string& dir, std::optional<std::string> err);
-  // Leader: the control orders (StopTrial, SendState, Preempt) that arrived; every rank: the
-  // same list.
+  // `keep`: the trial stays held (a periodic checkpoint) instead of being let go.
+  CheckpointWrite write_checkpoint(const std::string& dir, std::optional<std::string> err, bool keep = false);
+  // Leader: the control orders (StopTrial, SendState, Preempt) that arrived, and a Checkpoint
+  // of the running trial when its periodic checkpoint is due (the leader's clock decides, so
+  // every rank agrees); every rank: the same list.
   std::vector<Message> step_boundary_orders();
+  // A periodic checkpoint of the running trial; the leader tells the coordinator.
+  void periodic_checkpoint(const CheckpointMsg& c);
   void send(const Message& m);
   // The group is getting on (an order, a step boundary, a phase): the heartbeat thread may beat;
   // without a thread, a heartbeat goes out when one is due.
@@ -90,6 +94,12 @@ class Worker {
   double heartbeat_interval_s_ = 0;  // 0: no heartbeats
   std::chrono::steady_clock::time_point last_sent_;  // any message counts as a heartbeat
   std::unique_ptr<Heartbeat> heartbeat_;  // leader, thread mode, while run() runs
+  // The running segment's periodic checkpoints (SegmentMsg::checkpoint_every_s); every <= 0: none.
+  struct Periodic {
+    double every_s = 0;
+    std::string prefix;
+    std::chrono::steady_clock::time_point last;
+  } periodic_;
 };
 
 }  // namespace mpitune

@@ -88,7 +88,7 @@
 //   /decisions  one row per scheduler decision
 //      time float64, trial int64, step int64, bracket int32, rung int32 (-1 when not
 //      applicable), budget float64, action S16 ("start" | "continue" | "stop" | "pause" |
-//      "resume" | "clone" | "complete" | "fail"), reason S512
+//      "resume" | "clone" | "complete" | "fail" | "early_stop" | "final_eval" | "retry"), reason S512
 //
 //   /pbt_transfers  one row per PBT exploit (state copied from one group to another)
 //      time float64, source_trial int64, source_group int32 (-1: copied from the paused

@@ -119,7 +119,7 @@ struct DecisionRecord {
   int rung = -1;
   double budget = kNaN;
   std::string action;  // "start", "continue", "stop", "pause", "resume", "clone", "complete", "fail",
-                       // "early_stop", "final_eval"
+                       // "early_stop", "final_eval", "retry"
   std::string reason;
 };
 

@@ -29,6 +29,7 @@ TEST(Protocol, SegmentRoundTripKeepsEveryFieldAndType) {
   s.trial = 42, s.hparams = sample_hparams(), s.start = 9, s.stop = 27, s.max_steps = 81;
   s.seed = 0xfedcba9876543210ULL, s.init = SegmentInit::Clone, s.source_trial = 7, s.source_group = 3;
   s.checkpoint = "ckpt/trial-42";
+  s.checkpoint_every_s = 1800.5, s.checkpoint_prefix = "ckpt/trial-42-step";
   const SegmentMsg b = round_trip(s);
   EXPECT_EQ(b.trial, 42);
   EXPECT_EQ(b.hparams, s.hparams);  // doubles bit-exact, ints stay ints, strings stay strings
@@ -41,6 +42,18 @@ TEST(Protocol, SegmentRoundTripKeepsEveryFieldAndType) {
   EXPECT_EQ(b.source_trial, 7);
   EXPECT_EQ(b.source_group, 3);
   EXPECT_EQ(b.checkpoint, "ckpt/trial-42");
+  EXPECT_EQ(b.checkpoint_every_s, 1800.5);
+  EXPECT_EQ(b.checkpoint_prefix, "ckpt/trial-42-step");
+}
+
+TEST(Protocol, PeriodicCheckpointRoundTrip) {
+  const PeriodicCheckpointMsg p = round_trip(PeriodicCheckpointMsg{3, 11, 250, "ckpt/trial-11-step250", 0.75});
+  EXPECT_EQ(p.group, 3);
+  EXPECT_EQ(p.trial, 11);
+  EXPECT_EQ(p.step, 250);
+  EXPECT_EQ(p.dir, "ckpt/trial-11-step250");
+  EXPECT_EQ(p.seconds, 0.75);
+  EXPECT_STREQ(message_name(Message(PeriodicCheckpointMsg{})), "PeriodicCheckpoint");
 }
 
 TEST(Protocol, ReportsAndFailuresRoundTrip) {
@@ -153,7 +166,7 @@ TEST(Protocol, PreemptPreemptedAndHeartbeatRoundTrip) {
 
 TEST(Protocol, NewMessagesRejectTruncationAndTrailingBytes) {
   for (const Message& m : {Message(PreemptMsg{2, "d"}), Message(PreemptedMsg{1, 2, 3, true, "r", 1.0}),
-                           Message(HeartbeatMsg{1})}) {
+                           Message(HeartbeatMsg{1}), Message(PeriodicCheckpointMsg{1, 2, 3, "d", 0.5})}) {
     const auto bytes = encode(m);
     auto truncated = bytes;
     truncated.pop_back();

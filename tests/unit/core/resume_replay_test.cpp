@@ -221,3 +221,43 @@ INSTANTIATE_TEST_SUITE_P(Schedulers, ResumeReplay, ::testing::ValuesIn(kCases),
 
 }  // namespace
 }  // namespace mpitune
+
+namespace mpitune {
+namespace {
+
+// experiment.checkpoint_interval_s: segments carry where to write periodic checkpoints; the
+// newest one a group reports is where the next job resumes the trial (the older one goes).
+TEST(PeriodicCheckpoints, TheNewestIsWhereAResumedJobStartsTheTrial) {
+  IniFile ini = IniFile::parse(kBase);
+  ini.apply_override("scheduler.type=fifo");
+  ini.apply_override("experiment.max_trials=1");
+  ini.apply_override("experiment.checkpoint_interval_s=60");
+  const ExperimentConfig cfg = parse_config(ini);
+  auto scheduler = make_scheduler(cfg);
+  auto searcher = make_searcher(cfg);
+  MemoryStore mem;
+  CoordinatorCore core(coordinator_options(cfg, 1, 0, "/ckpt"), *scheduler, *searcher, mem);
+  core.begin_job(0, 1);
+  const auto first = core.handle(0, ReadyMsg{0}, 1);
+  ASSERT_EQ(first.size(), 1u);
+  const auto& seg = std::get<SegmentMsg>(first[0].message);
+  EXPECT_EQ(seg.checkpoint_every_s, 60);
+  EXPECT_EQ(seg.checkpoint_prefix, "/ckpt/trial-0-step");
+  core.handle(0, PeriodicCheckpointMsg{0, 0, 5, "/ckpt/trial-0-step5", 0.1}, 2);
+  core.handle(0, PeriodicCheckpointMsg{0, 0, 9, "/ckpt/trial-0-step9", 0.1}, 3);
+  EXPECT_EQ(core.take_deletions(), std::vector<std::string>{"/ckpt/trial-0-step5"});
+
+  // The job dies; the next one gives the trial to its group from step 9.
+  core.begin_job(4, 1);
+  const auto resumed = core.handle(0, ReadyMsg{0}, 5);
+  ASSERT_EQ(resumed.size(), 1u);
+  const auto& again = std::get<SegmentMsg>(resumed[0].message);
+  EXPECT_EQ(again.trial, 0);
+  EXPECT_EQ(again.init, SegmentInit::Resume);
+  EXPECT_EQ(again.start, 9);
+  EXPECT_EQ(again.stop, seg.stop);
+  EXPECT_EQ(again.checkpoint, "/ckpt/trial-0-step9");
+}
+
+}  // namespace
+}  // namespace mpitune
