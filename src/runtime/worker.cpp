@@ -148,7 +148,9 @@ std::vector<Message> Worker::step_boundary_orders() {
         throw InfraError(std::string("worker received ") + message_name(e->message) + " during a segment");
       orders.push_back(std::move(e->message));
     }
-    if (periodic_.every_s > 0 && current_trial_ >= 0 && seconds_since(periodic_.last) >= periodic_.every_s)
+    // Only at a report boundary, as a Preempt's checkpoint (run_segment says why).
+    if (periodic_.every_s > 0 && current_trial_ >= 0 && at_report_boundary_ &&
+        seconds_since(periodic_.last) >= periodic_.every_s)
       orders.push_back(CheckpointMsg{current_trial_, periodic_.prefix + std::to_string(trainable_.step())});
   }
   if (control_.size() == 1) return orders;
@@ -282,11 +284,20 @@ void Worker::run_segment(SegmentMsg seg) {
     return m;
   };
 
+  // A Preempt of the running trial waits for the next report boundary (at most log_interval
+  // steps): a checkpoint taken there resumes with the same report intervals, so the resumed
+  // curve is the uninterrupted one, training losses included.
+  std::optional<PreemptMsg> deferred_preempt;
   while (trainable_.step() < seg.stop) {
+    at_report_boundary_ = loss_count == 0;
     for (const Message& order : step_boundary_orders()) {
       // In arrival order: a SendState before the Preempt still gets the state, one after it
       // hears that the group no longer holds the trial.
       if (auto* p = std::get_if<PreemptMsg>(&order)) {
+        if (p->trial == seg.trial && !at_report_boundary_ && !preempted) {
+          deferred_preempt = *p;
+          continue;
+        }
         preempt(*p, preempted ? std::nullopt : std::optional(t0));  // the compute goes with the first
         preempted = true;
         continue;
@@ -297,6 +308,10 @@ void Worker::run_segment(SegmentMsg seg) {
       }
       if (auto* s = std::get_if<SendStateMsg>(&order)) serve_state(*s);
       if (auto* c = std::get_if<CheckpointMsg>(&order); c && !preempted) periodic_checkpoint(*c);
+    }
+    if (deferred_preempt && !preempted && loss_count == 0) {
+      preempt(*deferred_preempt, t0);
+      preempted = true;
     }
     if (preempted) return;
     if (interrupted) break;
@@ -349,6 +364,9 @@ void Worker::run_segment(SegmentMsg seg) {
   done.seconds = seconds_since(t0);
   done.interrupted = interrupted;
   send(done);
+  // The segment ended before a report boundary came: the group now holds the trial at its
+  // segment's end, which is where the Preempt's checkpoint is taken.
+  if (deferred_preempt && !preempted) preempt(*deferred_preempt, std::nullopt);
 }
 
 // A final evaluation (final_eval.hpp). Every rank takes part in each call (the sharded model's

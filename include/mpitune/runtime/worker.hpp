@@ -100,6 +100,7 @@ class Worker {
     std::string prefix;
     std::chrono::steady_clock::time_point last;
   } periodic_;
+  bool at_report_boundary_ = true;  // no training loss accumulated since the last report
 };
 
 }  // namespace mpitune
