@@ -104,7 +104,12 @@ std::vector<Outgoing> CoordinatorCore::handle(int group, const Message& m, doubl
 
 std::vector<Outgoing> CoordinatorCore::finalize(std::vector<Outgoing> outs) {
   std::vector<Outgoing> sent;
-  sent.reserve(outs.size());
+  sent.reserve(outs.size() + releases_.size());
+  // Host-cache copies no one needs, before anything else (a Shutdown in this batch would
+  // come first otherwise); a group shut down or ending its job frees everything anyway.
+  for (auto& r : releases_)
+    if (!preempting_ && groups_[r.group].state != GroupState::Shut) sent.push_back(std::move(r));
+  releases_.clear();
   for (auto& o : outs) {
     GroupInfo& g = groups_[o.group];
     if (auto* seg = std::get_if<SegmentMsg>(&o.message)) g.seg = *seg, g.parked = false;
@@ -281,6 +286,26 @@ std::vector<Outgoing> CoordinatorCore::start_from_checkpoint(int group, TrialId 
   MPITUNE_CHECK(src.checkpoint_ready || src.saving,
                 "trial " + std::to_string(ckpt_of) + " has no checkpoint to start from");
   seg.checkpoint = src.checkpoint;
+  const int holder = src.memory_group;
+  const bool holder_free = holder >= 0 && (holder == group || groups_[holder].state == GroupState::Idle ||
+                                           groups_[holder].state == GroupState::Reserved ||
+                                           groups_[holder].state == GroupState::Saving);
+  if (src.checkpoint_ready && holder >= 0 && (holder_free || src.memory_bytes >= opts_.host_cache_wait_bytes)) {
+    // From the host cache of the group that paused it, rank to rank; the files stay the
+    // fallback (seg.checkpoint) should the copy be gone.
+    seg.init = SegmentInit::Clone;
+    seg.source_trial = ckpt_of;
+    seg.source_group = holder;
+    if (ckpt_of == seg.trial) state_.at(ckpt_of).memory_group = -1;  // the copy moves here
+    state_.at(seg.trial).clone_via = "memory";
+    set_busy(group, seg.trial, seg.stop);
+    if (holder == group) return {{group, std::move(seg)}};
+    return {{holder, SendStateMsg{ckpt_of, group, seg.trial}}, {group, std::move(seg)}};
+  }
+  if (holder >= 0 && ckpt_of == seg.trial) {  // resumed from its files: the cached copy is stale now
+    releases_.push_back({holder, ReleaseStateMsg{ckpt_of}});
+    state_.at(ckpt_of).memory_group = -1;
+  }
   set_busy(group, seg.trial, seg.stop);
   if (src.checkpoint_ready) return {{group, std::move(seg)}};
   // The checkpoint is still being written: the group waits for it.
@@ -314,6 +339,7 @@ std::vector<Outgoing> CoordinatorCore::start_clone(int group, TrialId trial, Tri
     const GroupInfo& gh = groups_[h];
     if (gh.state == GroupState::Busy && gh.trial == source) {
       forget_own_state();
+      state_.at(trial).clone_via = "ranks";
       SegmentMsg seg = segment_for(trial, from_step, until, SegmentInit::Clone);
       seg.source_trial = source;
       seg.source_group = static_cast<int>(h);
@@ -434,6 +460,8 @@ void CoordinatorCore::end_trial(TrialId id, TrialStatus status, const std::strin
   if (!ts.resume_dir.empty() && ts.resume_dir != ts.checkpoint) deletions_.push_back(ts.resume_dir);
   ts.resume_dir.clear();
   ts.resume_step = -1;
+  if (ts.memory_group >= 0) releases_.push_back({ts.memory_group, ReleaseStateMsg{id}});
+  ts.memory_group = -1;
 }
 
 bool CoordinatorCore::wants_keep(TrialId id) const {
@@ -634,7 +662,7 @@ std::vector<Outgoing> CoordinatorCore::on_segment_done(int group, const SegmentD
     } else {
       ts0.saving = true;
       ts0.checkpoint_ready = false;
-      out.push_back({group, CheckpointMsg{id, ts0.checkpoint}});
+      out.push_back({group, CheckpointMsg{id, ts0.checkpoint, opts_.host_cache}});
     }
     return out;
   }
@@ -699,7 +727,7 @@ std::vector<Outgoing> CoordinatorCore::on_segment_done(int group, const SegmentD
         ts.checkpoint_ready = false;
         g.state = GroupState::Saving;
         g.trial = id;
-        out.push_back({group, CheckpointMsg{id, ts.checkpoint}});
+        out.push_back({group, CheckpointMsg{id, ts.checkpoint, opts_.host_cache}});
         append(out, assign_idle_groups(now));
         return out;
       }
@@ -738,6 +766,9 @@ std::vector<Outgoing> CoordinatorCore::on_checkpoint_done(int group, const Check
   ts.saving = false;
   ts.checkpoint_ready = true;
   set_resume_point(c.trial, ts.checkpoint, c.step);
+  if (ts.memory_group >= 0 && ts.memory_group != group) releases_.push_back({ts.memory_group, ReleaseStateMsg{c.trial}});
+  ts.memory_group = c.cached_bytes > 0 ? group : -1;
+  ts.memory_bytes = c.cached_bytes;
   // Stopped while it was being written (e.g. it lost its rung): no one will resume it; it may
   // be kept.
   if (is_terminal(trials_.at(c.trial).status)) {
@@ -764,6 +795,10 @@ std::vector<Outgoing> CoordinatorCore::on_checkpoint_done(int group, const Check
 }
 
 std::vector<Outgoing> CoordinatorCore::on_state_received(int group, const StateReceivedMsg& r, double now) {
+  if (r.source_trial == r.trial) {  // a paused trial back from a host cache: a resume, not an exploit
+    if (r.ok) trials_.at(r.trial).last_step = r.step;
+    return {};
+  }
   TransferRecord rec;
   rec.time = now;
   rec.source_trial = r.source_trial;
@@ -778,6 +813,8 @@ std::vector<Outgoing> CoordinatorCore::on_state_received(int group, const StateR
   rec.new_hparams = rec.new_values.to_string();
   rec.old_hparams = r.ok ? rec.old_values.to_string() : "";
   rec.payload = opts_.transfer_payload;
+  // As ordered (the source may have resumed since), unless the copy fell back to the files.
+  rec.via = r.source_group < 0 ? "files" : state_.at(r.trial).clone_via;
   if (r.ok) {
     store_.append_transfer(rec);
     trials_.at(r.trial).last_step = r.step;
@@ -1114,6 +1151,9 @@ std::vector<Outgoing> CoordinatorCore::begin_job(double now, int num_groups) {
         break;
     }
   }
+  // The old job's host caches went with it; its release orders too.
+  for (auto& [id, ts] : state_) ts.memory_group = -1;
+  releases_.clear();
   // The new job is not preempted (its own signal will say so).
   preempting_ = false;
   stop_why_.clear();

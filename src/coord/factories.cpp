@@ -86,6 +86,7 @@ CoordinatorOptions coordinator_options(const ExperimentConfig& cfg, int num_grou
   o.early_stop_patience = cfg.train.early_stop_patience;
   o.max_failures_per_trial = cfg.experiment.max_failures_per_trial;
   o.checkpoint_interval_s = cfg.experiment.checkpoint_interval_s;
+  o.host_cache = cfg.scheduler.type == "pbt" && cfg.scheduler.pbt_host_cache_mb > 0;
   o.early_stop_min_delta = cfg.train.early_stop_min_delta;
   // The test split exists (synthetic objectives draw theirs): one evaluation on it at the end.
   o.final_eval = cfg.data.test_fraction > 0 || !cfg.data.test_corpus.empty();

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <map>
 
 #include "mpitune/coord/factories.hpp"
 #include "mpitune/coord/replay.hpp"
@@ -35,6 +36,10 @@ struct VirtualGroup {
   // is when its current step ends on that clock.
   bool on_old_clock = false;
   double clock = 0;
+  TrialId held = -1;  // the trial its trainable holds (-1: released)
+  // Host cache (CheckpointMsg::cache), as the worker keeps it: paused trials' states.
+  std::map<TrialId, std::pair<std::vector<uint8_t>, int64_t>> cache;  // trial -> (state, step)
+  size_t cached_bytes = 0;
 };
 
 // A temporary folder for the checkpoints of a simulation, removed at the end.
@@ -146,12 +151,31 @@ SimulationResult simulate(const SimulationSetup& setup) {
                                             true, ""};
               break;
             case SegmentInit::Clone: {
-              // The source's state as it is now (the source group serves it at once).
+              // The source's state as it is now (the source group serves it at once): the trial
+              // its group trains, or a paused trial's copy in that group's host cache (moved when
+              // the trial itself resumes), or else its checkpoint files.
               VirtualGroup& src = groups.at(seg->source_group);
-              const auto bytes = src.trainable->save_state();
+              std::vector<uint8_t> bytes;
+              int source_group = seg->source_group;
+              auto cached = src.cache.find(seg->source_trial);
+              if (src.held == seg->source_trial) {
+                bytes = src.trainable->save_state();
+              } else if (cached != src.cache.end()) {
+                bytes = cached->second.first;
+                if (seg->source_trial == seg->trial) {
+                  src.cached_bytes -= bytes.size();
+                  src.cache.erase(cached);
+                }
+              } else if (!seg->checkpoint.empty()) {
+                source_group = -1;
+              } else {
+                throw InfraError("simulated clone: group " + std::to_string(seg->source_group) + " does not hold trial " +
+                                 std::to_string(seg->source_trial));
+              }
               g.trainable->release();
-              g.trainable->load_state(bytes, seg->trial, seg->hparams);
-              received = StateReceivedMsg{out.group, seg->trial, seg->source_trial, seg->source_group,
+              if (source_group < 0) g.trainable->load_checkpoint(seg->checkpoint, seg->trial, seg->hparams);
+              else g.trainable->load_state(bytes, seg->trial, seg->hparams);
+              received = StateReceivedMsg{out.group, seg->trial, seg->source_trial, source_group,
                                           g.trainable->step(), static_cast<int64_t>(bytes.size()), 0, true, ""};
               break;
             }
@@ -160,9 +184,11 @@ SimulationResult simulate(const SimulationSetup& setup) {
           failure = e.what();
         }
         if (!failure.empty()) {
+          g.held = -1;
           answer(g, TrialFailedMsg{out.group, seg->trial, seg->start, failure, 0});
           continue;
         }
+        g.held = seg->trial;
         SegmentMsg effective = *seg;
         if (seg->init == SegmentInit::Clone)  // a newer state shifts the segment's end
           effective.stop = std::min(seg->max_steps, seg->stop + g.trainable->step() - seg->start);
@@ -186,16 +212,35 @@ SimulationResult simulate(const SimulationSetup& setup) {
           done.reason = e.what();
         }
         g.trainable->release();
+        g.held = -1;
         answer(g, std::move(done));
       } else if (auto* ckpt = std::get_if<CheckpointMsg>(&out.message)) {
         const int64_t step = g.trainable->step();
         try {
+          int64_t cached = 0;
+          if (ckpt->cache) {
+            auto bytes = g.trainable->save_state();
+            auto old = g.cache.find(ckpt->trial);
+            const size_t others = g.cached_bytes - (old != g.cache.end() ? old->second.first.size() : 0);
+            if (others + bytes.size() <= static_cast<size_t>(cfg.scheduler.pbt_host_cache_mb * 1024 * 1024)) {
+              g.cached_bytes = others + bytes.size();
+              cached = static_cast<int64_t>(bytes.size());
+              g.cache[ckpt->trial] = {std::move(bytes), step};
+            }
+          }
           g.trainable->save_checkpoint(ckpt->dir);
           g.trainable->release();
-          answer(g, CheckpointDoneMsg{out.group, ckpt->trial, step, 0});
+          g.held = -1;
+          answer(g, CheckpointDoneMsg{out.group, ckpt->trial, step, 0, cached});
         } catch (const std::exception& e) {
           g.trainable->release();
+          g.held = -1;
           answer(g, TrialFailedMsg{out.group, ckpt->trial, step, std::string("checkpoint failed: ") + e.what(), 0});
+        }
+      } else if (auto* rel = std::get_if<ReleaseStateMsg>(&out.message)) {
+        if (auto it = g.cache.find(rel->trial); it != g.cache.end()) {
+          g.cached_bytes -= it->second.first.size();
+          g.cache.erase(it);
         }
       } else if (std::holds_alternative<SendStateMsg>(out.message)) {
         // Served when the target's Clone segment is applied (same virtual time).
@@ -248,6 +293,7 @@ SimulationResult simulate(const SimulationSetup& setup) {
     const int64_t step = g.trainable->step();
     if (!failure.empty()) {
       g.trainable->release();
+      g.held = -1;
       g.state = VirtualGroup::State::Idle;
       g.next_time = kNever;
       apply(core.handle(next, TrialFailedMsg{next, trial, step, failure, now - g.segment_start}, now));

@@ -256,6 +256,7 @@ Tables make_tables(ExperimentConfig& c) {
       {"perturbation_factors", real_list_field(s.perturbation_factors, 0)},
       {"burn_in", int_field(s.burn_in, 0, 1000000000)},
       {"synchronous", bool_field(s.synchronous)},
+      {"pbt_host_cache_mb", real_field(s.pbt_host_cache_mb, 0, 1e9)},
   };
   auto& m = c.model;
   t.sections["model"] = {

@@ -126,7 +126,7 @@ const char* message_name(const Message& m) {
   static const char* names[] = {"Ready",      "Segment",  "Report",     "SegmentDone",    "TrialFailed",
                                 "StopTrial",  "Shutdown", "Checkpoint", "CheckpointDone", "SendState",
                                 "StateReceived", "FinalEval", "FinalEvalDone", "Preempt", "Preempted", "Heartbeat",
-                                "PeriodicCheckpoint"};
+                                "PeriodicCheckpoint", "ReleaseState"};
   static_assert(sizeof(names) / sizeof(names[0]) == std::variant_size_v<Message>, "a name per message");
   return names[m.index()];
 }
@@ -153,8 +153,10 @@ std::vector<uint8_t> encode(const Message& m) {
                  },
                  [&](const StopTrialMsg& s) { w.i64(s.trial), w.str(s.reason), w.u8(s.evaluate ? 1 : 0); },
                  [&](const ShutdownMsg& s) { w.str(s.reason); },
-                 [&](const CheckpointMsg& c) { w.i64(c.trial), w.str(c.dir); },
-                 [&](const CheckpointDoneMsg& c) { w.i64(c.group), w.i64(c.trial), w.i64(c.step), w.f64(c.seconds); },
+                 [&](const CheckpointMsg& c) { w.i64(c.trial), w.str(c.dir), w.u8(c.cache ? 1 : 0); },
+                 [&](const CheckpointDoneMsg& c) {
+                   w.i64(c.group), w.i64(c.trial), w.i64(c.step), w.f64(c.seconds), w.i64(c.cached_bytes);
+                 },
                  [&](const SendStateMsg& c) { w.i64(c.trial), w.i64(c.target_group), w.i64(c.target_trial); },
                  [&](const StateReceivedMsg& c) {
                    w.i64(c.group), w.i64(c.trial), w.i64(c.source_trial), w.i64(c.source_group), w.i64(c.step);
@@ -177,6 +179,7 @@ std::vector<uint8_t> encode(const Message& m) {
                    w.i64(p.group), w.i64(p.trial), w.i64(p.step), w.u8(p.ok ? 1 : 0), w.str(p.reason), w.f64(p.seconds);
                  },
                  [&](const HeartbeatMsg& h) { w.i64(h.group); },
+                 [&](const ReleaseStateMsg& r) { w.i64(r.trial); },
                  [&](const PeriodicCheckpointMsg& p) {
                    w.i64(p.group), w.i64(p.trial), w.i64(p.step), w.str(p.dir), w.f64(p.seconds);
                  },
@@ -236,13 +239,14 @@ Message decode(const uint8_t* data, size_t size) {
     case 6: m = ShutdownMsg{r.str()}; break;
     case 7: {
       CheckpointMsg c;
-      c.trial = r.i64(), c.dir = r.str();
+      c.trial = r.i64(), c.dir = r.str(), c.cache = r.u8() != 0;
       m = std::move(c);
       break;
     }
     case 8: {
       CheckpointDoneMsg c;
       c.group = static_cast<int>(r.i64()), c.trial = r.i64(), c.step = r.i64(), c.seconds = r.f64();
+      c.cached_bytes = r.i64();
       m = c;
       break;
     }
@@ -299,6 +303,7 @@ Message decode(const uint8_t* data, size_t size) {
       m = std::move(p);
       break;
     }
+    case 17: m = ReleaseStateMsg{r.i64()}; break;
     default: throw InfraError("protocol: unknown message type " + std::to_string(type));
   }
   r.expect_end();

@@ -127,6 +127,8 @@ void Worker::run() {
       final_eval(*f);
     } else if (auto* p = std::get_if<PreemptMsg>(&m)) {
       preempt(*p, std::nullopt);  // between segments the group may still hold the trial
+    } else if (auto* r = std::get_if<ReleaseStateMsg>(&m)) {
+      uncache(r->trial);
     } else if (!std::holds_alternative<StopTrialMsg>(m)) {
       // (A StopTrial that crossed a SegmentDone in flight: the segment it meant is over.)
       throw InfraError(std::string("worker received unexpected ") + message_name(m));
@@ -143,7 +145,8 @@ std::vector<Message> Worker::step_boundary_orders() {
     while (auto e = channel_.poll(0)) {
       const bool control = std::holds_alternative<StopTrialMsg>(e->message) ||
                            std::holds_alternative<SendStateMsg>(e->message) ||
-                           std::holds_alternative<PreemptMsg>(e->message);
+                           std::holds_alternative<PreemptMsg>(e->message) ||
+                           std::holds_alternative<ReleaseStateMsg>(e->message);
       if (!control)
         throw InfraError(std::string("worker received ") + message_name(e->message) + " during a segment");
       orders.push_back(std::move(e->message));
@@ -170,6 +173,8 @@ void Worker::serve_state(const SendStateMsg& s) {
       p.step = trainable_.step();
     });
     p.ok = !err;
+  } else {
+    p = from_cache(s.trial, /*take=*/s.trial == s.target_trial);  // moved when the trial itself resumes
   }
   // All ranks of the source group agree, so the target's ranks all see the same `ok`.
   p.ok = control_.max(p.ok ? 0 : 1) == 0;
@@ -213,13 +218,7 @@ void Worker::run_segment(SegmentMsg seg) {
       break;
     case SegmentInit::Resume: {
       const auto r0 = std::chrono::steady_clock::now();
-      err = guarded([&] {
-        trainable_.release();
-        trainable_.load_checkpoint(seg.checkpoint, seg.trial, seg.hparams);
-        if (trainable_.step() != seg.start)
-          throw TrialError("checkpoint " + seg.checkpoint + " is at step " + std::to_string(trainable_.step()) +
-                           ", expected " + std::to_string(seg.start));
-      });
+      err = load_segment_checkpoint(seg);
       if (seg.source_trial >= 0 && !err)  // a PBT clone of a paused trial, through its checkpoint
         received = StateReceivedMsg{topo_.group, seg.trial, seg.source_trial, -1, seg.start,
                                     topo_.is_leader() ? folder_bytes(seg.checkpoint) : 0, seconds_since(r0), true, ""};
@@ -229,12 +228,26 @@ void Worker::run_segment(SegmentMsg seg) {
       // The source's ranks send at their next step boundary; it may be a newer step than
       // `start`, so the segment's end moves with it.
       const auto r0 = std::chrono::steady_clock::now();
-      StateTransfer::Payload p = transfer_.recv(seg.source_group, seg.trial);
+      StateTransfer::Payload p;
+      if (seg.source_group == topo_.group) {
+        // A paused trial's copy in this group's own host cache.
+        p = from_cache(seg.source_trial, /*take=*/seg.source_trial == seg.trial);
+        p.ok = control_.max(p.ok ? 0 : 1) == 0;
+      } else {
+        p = transfer_.recv(seg.source_group, seg.trial);
+      }
       const int64_t bytes = control_.sum(static_cast<int64_t>(p.bytes.size()));
       received = StateReceivedMsg{topo_.group, seg.trial, seg.source_trial, seg.source_group, p.step, bytes, 0, p.ok, ""};
       if (p.ok) {
         err = guarded([&] { trainable_.load_state(p.bytes, seg.trial, seg.hparams); });
         seg.stop = std::min(seg.max_steps, seg.stop + trainable_.step() - seg.start);
+      } else if (!seg.checkpoint.empty()) {
+        // The cached copy is gone: its checkpoint files, as a Resume.
+        err = load_segment_checkpoint(seg);
+        received->ok = true;
+        received->source_group = -1;
+        received->step = seg.start;
+        received->bytes = topo_.is_leader() ? folder_bytes(seg.checkpoint) : 0;
       } else {
         // The source was gone: go on from our own state with the explored hyperparameters.
         received->reason = "the source group no longer held trial " + std::to_string(seg.source_trial);
@@ -308,6 +321,7 @@ void Worker::run_segment(SegmentMsg seg) {
       }
       if (auto* s = std::get_if<SendStateMsg>(&order)) serve_state(*s);
       if (auto* c = std::get_if<CheckpointMsg>(&order); c && !preempted) periodic_checkpoint(*c);
+      if (auto* r = std::get_if<ReleaseStateMsg>(&order)) uncache(r->trial);
     }
     if (deferred_preempt && !preempted && loss_count == 0) {
       preempt(*deferred_preempt, t0);
@@ -454,12 +468,64 @@ void Worker::save_checkpoint(const CheckpointMsg& c) {
   if (current_trial_ != c.trial)
     not_held = "asked to checkpoint trial " + std::to_string(c.trial) + " but this group holds trial " +
                std::to_string(current_trial_);
+  const bool cached = c.cache && !not_held && cache_state(c.trial);
+  const int64_t cached_bytes = cached ? control_.sum(static_cast<int64_t>(cache_.at(c.trial).bytes.size())) : 0;
   const CheckpointWrite w = write_checkpoint(c.dir, not_held);
   if (w.failure) {
+    if (cached) uncache(c.trial);
     send(TrialFailedMsg{topo_.group, c.trial, w.step, "checkpoint failed: " + w.failure->second, seconds_since(t0)});
     return;
   }
-  send(CheckpointDoneMsg{topo_.group, c.trial, w.step, seconds_since(t0)});
+  send(CheckpointDoneMsg{topo_.group, c.trial, w.step, seconds_since(t0), cached_bytes});
+}
+
+bool Worker::cache_state(TrialId trial) {
+  CachedState entry;
+  entry.step = trainable_.step();
+  const std::optional<std::string> err = guarded([&] { entry.bytes = trainable_.save_state(); });
+  const size_t budget = static_cast<size_t>(cfg_.scheduler.pbt_host_cache_mb * 1024 * 1024);
+  auto old = cache_.find(trial);
+  const size_t others = cached_bytes_ - (old != cache_.end() ? old->second.bytes.size() : 0);
+  const bool fits = !err && others + entry.bytes.size() <= budget;
+  // Every rank keeps its share, or none does: a SendState must find it on all of them.
+  if (control_.max(fits ? 0 : 1) != 0) return false;
+  uncache(trial);
+  cached_bytes_ += entry.bytes.size();
+  cache_[trial] = std::move(entry);
+  return true;
+}
+
+std::optional<std::string> Worker::load_segment_checkpoint(const SegmentMsg& seg) {
+  return guarded([&] {
+    trainable_.release();
+    trainable_.load_checkpoint(seg.checkpoint, seg.trial, seg.hparams);
+    if (trainable_.step() != seg.start)
+      throw TrialError("checkpoint " + seg.checkpoint + " is at step " + std::to_string(trainable_.step()) +
+                       ", expected " + std::to_string(seg.start));
+  });
+}
+
+StateTransfer::Payload Worker::from_cache(TrialId trial, bool take) {
+  StateTransfer::Payload p;
+  auto it = cache_.find(trial);
+  if (it == cache_.end()) return p;  // ok = false
+  p.ok = true;
+  p.step = it->second.step;
+  if (!take) {
+    p.bytes = it->second.bytes;
+    return p;
+  }
+  p.bytes = std::move(it->second.bytes);
+  cached_bytes_ -= p.bytes.size();
+  cache_.erase(it);
+  return p;
+}
+
+void Worker::uncache(TrialId trial) {
+  auto it = cache_.find(trial);
+  if (it == cache_.end()) return;
+  cached_bytes_ -= it->second.bytes.size();
+  cache_.erase(it);
 }
 
 }  // namespace mpitune

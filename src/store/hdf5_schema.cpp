@@ -373,6 +373,8 @@ TransferColumns::TransferColumns(const Space& space, const std::vector<std::opti
   new_hparams = type.add_string("new_hparams", kH5ReasonBytes);
   payload = type.add_string("payload", kH5KindBytes);
   type.set_optional(payload);  // schema 2
+  via = type.add_string("via", kH5KindBytes);
+  type.set_optional(via);  // schema 4
   old_values_ = HParamColumns(type, space, "old.", old_specs);  // schema 3
   new_values_ = HParamColumns(type, space, "new.", new_specs);
 }
@@ -390,6 +392,7 @@ Row TransferColumns::encode(const TransferRecord& t) const {
   r.set_string(old_hparams, t.old_hparams);
   r.set_string(new_hparams, t.new_hparams);
   r.set_string(payload, t.payload);
+  r.set_string(via, t.via);
   const std::string what = "the transfer from trial " + std::to_string(t.source_trial) + " to trial " +
                            std::to_string(t.target_trial);
   old_values_.encode(t.old_values, r, what + " (old values)");
@@ -410,6 +413,9 @@ TransferRecord TransferColumns::decode(const Row& r) const {
   t.old_hparams = r.string(old_hparams);
   t.new_hparams = r.string(new_hparams);
   t.payload = r.string(payload);
+  t.via = r.string(via);
+  // Before schema 4 a copy came from the source's group or from its checkpoint files.
+  if (t.via.empty()) t.via = t.source_group >= 0 ? "ranks" : "files";
   t.old_values = old_values_.decode(r);
   t.new_values = new_values_.decode(r);
   return t;

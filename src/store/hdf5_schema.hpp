@@ -120,7 +120,7 @@ struct TransferColumns {
 
   RowType type;
   size_t time, source_trial, source_group, target_trial, target_group, step, bytes, seconds,
-      old_hparams, new_hparams, payload;
+      old_hparams, new_hparams, payload, via;
 
  private:
   HParamColumns old_values_, new_values_;

@@ -59,7 +59,7 @@ COLUMNS = {
                   "budget": "f", "action": "S", "reason": "S"},
     "pbt_transfers": {"time": "f", "source_trial": "i", "source_group": "i", "target_trial": "i",
                       "target_group": "i", "step": "i", "bytes": "i", "seconds": "f",
-                      "old_hparams": "S", "new_hparams": "S", "payload": "S"},
+                      "old_hparams": "S", "new_hparams": "S", "payload": "S", "via": "S"},
     "groups": {"group": "i", "ranks": "S", "hosts": "S", "devices": "S"},
     "summary": {"status": "S", "end_time": "f", "elapsed_s": "f", "device_seconds": "f",
                 "trials": "i", "best_trial": "i", "best_metric": "f", "best_budget": "i",
@@ -162,6 +162,7 @@ ADDED_COLUMNS = {
     2: {"trials": {"params_total", "params_trainable"}, "pbt_transfers": {"payload"}},
     3: {"trials": {"metric_step"}, "metrics": {"retention_loss"},
         "summary": {"best_budget", "best_any_trial", "best_any_metric"}},
+    4: {"pbt_transfers": {"via"}},
 }
 
 
@@ -401,6 +402,11 @@ def check_file(path, swmr, p):
             p.check(int(x["target_group"]) in group_ids, f"/pbt_transfers: target_group {x['target_group']} is not in /groups")
             if version >= 2:
                 p.check(text(x["payload"]) in ("model", "adapters"), f"/pbt_transfers: payload '{text(x['payload'])}'")
+            if version >= 4:
+                via = text(x["via"])
+                p.check(via in ("ranks", "memory", "files"), f"/pbt_transfers: via '{via}'")
+                p.check((via == "files") == (int(x["source_group"]) == -1),
+                        f"/pbt_transfers: via '{via}' with source_group {x['source_group']}")
             p.check(int(x["bytes"]) >= 0 and float(x["seconds"]) >= 0, "/pbt_transfers: negative bytes or seconds")
             if version >= 3:
                 for prefix in ("old.", "new."):

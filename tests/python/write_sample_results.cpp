@@ -209,7 +209,8 @@ void write(const std::string& path, const Options& o) {
     moved.set("lr", source.hp.at("lr").as_double() * (i % 2 ? 0.8 : 1.2));
     moved.set("batch_size", int64_t{8} << (i % 3));
     store->append_transfer({now, source.id, source.group, target.id, target.group, 3, 4096, 0.01,
-                            target.hp.to_string(), moved.to_string(), "model", target.hp, moved});
+                            target.hp.to_string(), moved.to_string(), "model", target.hp, moved,
+                            i % 2 ? "memory" : "ranks"});
   }
   if (o.inconsistent) {
     MetricRecord orphan;

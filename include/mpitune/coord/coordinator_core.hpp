@@ -18,6 +18,13 @@
 //    on from its own state with the new hyperparameters (explore only), and the reason says so.
 //  - Checkpoints live in one folder per trial under the checkpoint root; a trial that can no
 //    longer resume (completed, stopped, failed) has its folder listed by take_deletions().
+//  - Host cache (PBT, scheduler.pbt_host_cache_mb): a pause also keeps the state in the host
+//    memory of the group that wrote it, when it fits there. Resuming the trial, or cloning it as
+//    a paused source, then copies it rank to rank from that group (SendState, a Clone segment;
+//    from the group itself when it is the one; from a group that is training only when the state
+//    is large: options.host_cache_wait_bytes) instead of reading the files, which are still
+//    written: a job that ends (preempt, crash) loses the caches, not the trials. A resume moves
+//    the copy (the cache lets it go); a trial that ends has it released (ReleaseState).
 //  - Kept weights (experiment.keep = best | all): when a trial ends at a segment end (completed
 //    or stopped) and is to be kept — every trial, or the experiment's best so far — the group
 //    that holds it writes its checkpoint under the keep root (Checkpoint -> CheckpointDone)
@@ -108,6 +115,11 @@ struct CoordinatorOptions {
   int64_t early_stop_patience = 0;              // 0: off
   int max_failures_per_trial = 0;               // a failed trial is tried again this often (retry)
   double checkpoint_interval_s = 0;             // running trials' periodic checkpoints; 0: none
+  bool host_cache = false;  // paused states stay in their group's host memory too (PBT)
+  // A copy from the cache of a group that is training waits for its next step boundary; a
+  // state at least this large is still taken from there (reading it from files takes longer),
+  // a smaller one is read from its files (a few ms from the page cache) unless the holder is free.
+  int64_t host_cache_wait_bytes = int64_t{64} << 20;
   double early_stop_min_delta = 0;
   bool final_eval = false;      // evaluate the best on the test split at the end
   bool final_base = false;      // ... and the base (untrained) model: pretrained models only
@@ -259,6 +271,9 @@ class CoordinatorCore {
     int64_t stale_until = -1;        // resumed: reports of steps <= this were recorded already
     Recovery::Kind then = Recovery::Kind::Run;  // resumed to redo a pause/keep write at its end
     int failures = 0;                // failures tried again (max_failures_per_trial)
+    int memory_group = -1;           // a group whose host cache holds its paused state; -1: none
+    int64_t memory_bytes = 0;        // ... and its size there
+    std::string clone_via;           // how its clone's state comes (/pbt_transfers via), when ordered
   };
   // The final phase.
   enum class FinalPhase { Search, Evaluating, Done };
@@ -350,6 +365,7 @@ class CoordinatorCore {
   bool preempting_ = false;
   std::vector<Recovery> recovery_;
   std::map<TrialId, ResumedClock> resumed_clocks_;
+  std::vector<Outgoing> releases_;  // ReleaseState orders for the next batch of orders
   double now_ = 0;         // the time and virtual time of the input being handled
   int64_t vtime_ = -1;
 };

@@ -99,6 +99,11 @@ struct SchedulerOptions {
   std::vector<double> perturbation_factors{0.8, 1.2};
   int64_t burn_in = 0;
   bool synchronous = false;
+  // Paused trials' states also stay in the host memory of the group that paused them (each rank
+  // its share), up to this many MiB per rank: exploits and resumes copy them from there rank to
+  // rank instead of reading checkpoint files. The files are still written (a paused trial must
+  // survive the job: resume, keep). Beyond the budget a state is read from its files. 0: off.
+  double pbt_host_cache_mb = 1024;
 };
 
 struct ModelOptions {

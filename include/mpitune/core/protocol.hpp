@@ -17,7 +17,7 @@
 namespace mpitune {
 
 using TrialId = int64_t;
-constexpr uint8_t kProtocolVersion = 3;  // 2: retention loss, StopTrial.evaluate, FinalEval. 3: Preempt, Heartbeat, periodic checkpoints
+constexpr uint8_t kProtocolVersion = 3;  // 2: retention loss, StopTrial.evaluate, FinalEval. 3: Preempt, Heartbeat, periodic checkpoints, host cache
 
 // How a group initialises the trial of a segment.
 enum class SegmentInit : uint8_t {
@@ -106,6 +106,15 @@ struct ShutdownMsg {
 struct CheckpointMsg {
   TrialId trial = -1;
   std::string dir;
+  // Keep the state in the group's host cache too (scheduler.pbt_host_cache_mb), when it fits on
+  // every rank: SendState then serves it from there.
+  bool cache = false;
+};
+
+// Coordinator -> leader (honoured between segments and at step boundaries): the host cache's
+// copy of `trial` is no longer needed.
+struct ReleaseStateMsg {
+  TrialId trial = -1;
 };
 
 // Leader -> coordinator: the checkpoint is complete on every rank of the group.
@@ -114,6 +123,7 @@ struct CheckpointDoneMsg {
   TrialId trial = -1;
   int64_t step = 0;
   double seconds = 0;
+  int64_t cached_bytes = 0;  // the state is in the group's host cache too (its bytes on all ranks); 0: not
 };
 
 // Coordinator -> leader of the group that holds `trial` (PBT exploit): at the next step boundary
@@ -209,7 +219,7 @@ struct HeartbeatMsg {
 using Message = std::variant<ReadyMsg, SegmentMsg, ReportMsg, SegmentDoneMsg, TrialFailedMsg,
                              StopTrialMsg, ShutdownMsg, CheckpointMsg, CheckpointDoneMsg, SendStateMsg,
                              StateReceivedMsg, FinalEvalMsg, FinalEvalDoneMsg, PreemptMsg, PreemptedMsg,
-                             HeartbeatMsg, PeriodicCheckpointMsg>;
+                             HeartbeatMsg, PeriodicCheckpointMsg, ReleaseStateMsg>;
 
 const char* message_name(const Message& m);
 

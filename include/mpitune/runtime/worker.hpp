@@ -26,6 +26,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -75,6 +76,15 @@ class Worker {
   std::vector<Message> step_boundary_orders();
   // A periodic checkpoint of the running trial; the leader tells the coordinator.
   void periodic_checkpoint(const CheckpointMsg& c);
+  // Host cache (CheckpointMsg::cache): keeps the held trial's state when it fits within
+  // scheduler.pbt_host_cache_mb on every rank of the group (they agree); true when kept.
+  bool cache_state(TrialId trial);
+  void uncache(TrialId trial);
+  // The cached state of `trial` as a transfer payload (ok = false when not cached); `take`
+  // removes it from the cache.
+  StateTransfer::Payload from_cache(TrialId trial, bool take);
+  // Loads seg.checkpoint for seg.trial, which must be at seg.start; the error text, if any.
+  std::optional<std::string> load_segment_checkpoint(const SegmentMsg& seg);
   void send(const Message& m);
   // The group is getting on (an order, a step boundary, a phase): the heartbeat thread may beat;
   // without a thread, a heartbeat goes out when one is due.
@@ -101,6 +111,13 @@ class Worker {
     std::chrono::steady_clock::time_point last;
   } periodic_;
   bool at_report_boundary_ = true;  // no training loss accumulated since the last report
+  // Paused trials' states this rank keeps for SendState (its share of each).
+  struct CachedState {
+    std::vector<uint8_t> bytes;
+    int64_t step = 0;
+  };
+  std::map<TrialId, CachedState> cache_;
+  size_t cached_bytes_ = 0;
 };
 
 }  // namespace mpitune

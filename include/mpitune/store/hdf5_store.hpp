@@ -91,11 +91,14 @@
 //      "resume" | "clone" | "complete" | "fail" | "early_stop" | "final_eval" | "retry"), reason S512
 //
 //   /pbt_transfers  one row per PBT exploit (state copied from one group to another)
-//      time float64, source_trial int64, source_group int32 (-1: copied from the paused
-//      source's checkpoint), target_trial int64, target_group int32, step int64, bytes int64,
+//      time float64, source_trial int64, source_group int32 (the group that sent it; -1: read
+//      from the paused source's checkpoint files), target_trial int64, target_group int32, step int64, bytes int64,
 //      seconds float64, old_hparams S512, new_hparams S512 ("lr=0.001 batch_size=16"),
 //      payload S16 ("model": weights and optimizer state; "adapters": LoRA's only, the frozen
 //      base being shared by every trial),
+//      via S16 (schema 4: "ranks" from the group training the source, "memory" a paused
+//          source's copy in a group's host cache, "files" its checkpoint files; older files:
+//          "ranks" when source_group >= 0, else "files"),
 //      old.<name>, new.<name> (schema 3): the target's hyperparameters before and after, one
 //          column each per hyperparameter in [space] order, typed as its /trials column
 //

@@ -38,7 +38,7 @@ using TrialId = int64_t;
 
 // 2: model, tokenizer and parameter counts; transfer payload. 3: early_stopped, retention_loss,
 // metric_step, max_t and devices, best at full budget in /summary, /final, /final_documents.
-// 4: /events and /segments (resume).
+// 4: /events and /segments (resume); /pbt_transfers via.
 constexpr int kSchemaVersion = 4;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -137,6 +137,9 @@ struct TransferRecord {
   std::string payload;      // what moved: "model" (weights + optimizer state) | "adapters" (LoRA only)
   HParams old_values;       // old/new_hparams, typed: /pbt_transfers has a column per hyperparameter
   HParams new_values;
+  // How (schema 4): "ranks" (from the group training the source), "memory" (a paused source's
+  // copy in a group's host cache, scheduler.pbt_host_cache_mb), "files" (its checkpoint files).
+  std::string via;
 };
 
 struct GroupRecord {

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <cstring>
 #include <mutex>
 
 #include "mpitune/core/error.hpp"
@@ -111,7 +112,25 @@ class CountingTrainable final : public Trainable {
     std::filesystem::create_directories(dir);  // throws when `dir` cannot be made
     std::ofstream(dir + "/step") << step_;
   }
-  void load_checkpoint(const std::string&, int64_t, const HParams&) override {}
+  void load_checkpoint(const std::string& dir, int64_t, const HParams&) override {
+    std::ifstream(dir + "/step") >> step_;
+    holds_ = true;
+    ++file_loads;
+  }
+  // The state is the step, as 8 bytes.
+  std::vector<uint8_t> save_state() override {
+    MPITUNE_CHECK(holds_, "state of a released trial");
+    std::vector<uint8_t> b(sizeof step_);
+    std::memcpy(b.data(), &step_, sizeof step_);
+    return b;
+  }
+  void load_state(const std::vector<uint8_t>& bytes, int64_t, const HParams&) override {
+    MPITUNE_CHECK(bytes.size() == sizeof step_, "a state of " + std::to_string(bytes.size()) + " bytes");
+    std::memcpy(&step_, bytes.data(), sizeof step_);
+    holds_ = true;
+    ++state_loads;
+  }
+  int file_loads = 0, state_loads = 0;
 
  private:
   int64_t step_ = 0;
@@ -295,6 +314,87 @@ TEST_F(WorkerTest, BelowThreadMultipleOnlyTheMainThreadBeatsAtStepBoundaries) {
 
   EXPECT_FALSE(beat_during_step);
   EXPECT_EQ(beats_at_end, 1);  // after step 2; steps 3 and 4 came within the period
+}
+
+TEST_F(WorkerTest, APreemptBetweenReportsWaitsForTheNextReportBoundary) {
+  // log_interval 2: a Preempt seen after step 3 is honoured after step 4, once step 4's report
+  // is out, so the resumed trial's report intervals are the uninterrupted run's.
+  const std::string ckpt = dir.file("trial-7");
+  trainable.during_step = [&](int64_t step) {
+    if (step == 3) channel.push(PreemptMsg{kTrial, ckpt});
+  };
+  channel.on_send = [&](const Message& m, FakeChannel& c) {
+    if (std::holds_alternative<PreemptedMsg>(m)) c.push(ShutdownMsg{});
+  };
+  channel.push(fresh_segment(20));
+  run_worker();
+
+  const auto preempted = sent<PreemptedMsg>();
+  ASSERT_EQ(preempted.size(), 1u);
+  EXPECT_TRUE(preempted[0].ok) << preempted[0].reason;
+  EXPECT_EQ(preempted[0].step, 4);
+  EXPECT_EQ(checkpoint_step(ckpt), 4);
+  const auto reports = sent<ReportMsg>();
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports.back().step, 4);
+}
+
+TEST_F(WorkerTest, APausedStateInTheHostCacheResumesFromMemoryAndOnlyOnce) {
+  cfg.scheduler.pbt_host_cache_mb = 1;
+  SegmentMsg back;  // the trial's own resume from this group's cache
+  back.trial = kTrial, back.source_trial = kTrial, back.source_group = 0, back.init = SegmentInit::Clone;
+  back.start = 4, back.stop = 6, back.max_steps = 100, back.checkpoint = dir.file("trial-7");
+  int done = 0;
+  channel.on_send = [&](const Message& m, FakeChannel& c) {
+    if (std::holds_alternative<SegmentDoneMsg>(m) && ++done == 1) c.push(CheckpointMsg{kTrial, back.checkpoint, true});
+    if (std::holds_alternative<CheckpointDoneMsg>(m) && done == 1) c.push(back);
+    if (std::holds_alternative<SegmentDoneMsg>(m) && done == 2) {
+      // The copy moved out with the resume: a second one falls back to the checkpoint files.
+      c.push(CheckpointMsg{kTrial, dir.file("elsewhere")});
+    }
+    if (std::holds_alternative<CheckpointDoneMsg>(m) && done == 2) c.push(ShutdownMsg{});
+  };
+  channel.push(fresh_segment(4));
+  run_worker();
+
+  const auto ckpts = sent<CheckpointDoneMsg>();
+  ASSERT_EQ(ckpts.size(), 2u);
+  EXPECT_EQ(ckpts[0].cached_bytes, 8);  // kept in memory (the files were written too)
+  EXPECT_EQ(ckpts[1].cached_bytes, 0);  // not asked to
+  EXPECT_EQ(checkpoint_step(back.checkpoint), 4);
+  const auto received = sent<StateReceivedMsg>();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_TRUE(received[0].ok);
+  EXPECT_EQ(received[0].source_group, 0);  // from memory, not files (-1)
+  EXPECT_EQ(received[0].step, 4);
+  EXPECT_EQ(trainable.state_loads, 1);
+  EXPECT_EQ(trainable.file_loads, 0);
+  const auto segments = sent<SegmentDoneMsg>();
+  ASSERT_EQ(segments.size(), 2u);
+  EXPECT_EQ(segments[1].step, 6);
+}
+
+TEST_F(WorkerTest, ACloneFromTheCacheThatIsNotThereReadsTheCheckpointFiles) {
+  cfg.scheduler.pbt_host_cache_mb = 1;
+  std::filesystem::create_directories(dir.file("trial-7-files"));
+  std::ofstream(dir.file("trial-7-files/step")) << 4;
+  SegmentMsg back;
+  back.trial = kTrial, back.source_trial = kTrial, back.source_group = 0, back.init = SegmentInit::Clone;
+  back.start = 4, back.stop = 5, back.max_steps = 100, back.checkpoint = dir.file("trial-7-files");
+  channel.on_send = [&](const Message& m, FakeChannel& c) {
+    if (std::holds_alternative<SegmentDoneMsg>(m)) c.push(ShutdownMsg{});
+  };
+  channel.push(back);
+  run_worker();
+
+  const auto received = sent<StateReceivedMsg>();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_TRUE(received[0].ok);
+  EXPECT_EQ(received[0].source_group, -1);  // from the files
+  EXPECT_EQ(trainable.file_loads, 1);
+  EXPECT_EQ(trainable.state_loads, 0);
+  ASSERT_EQ(sent<SegmentDoneMsg>().size(), 1u);
+  EXPECT_EQ(sent<SegmentDoneMsg>()[0].step, 5);
 }
 
 }  // namespace

@@ -79,11 +79,16 @@ TEST(Protocol, ReportsAndFailuresRoundTrip) {
   EXPECT_EQ(round_trip(ShutdownMsg{"done"}).reason, "done");
   EXPECT_EQ(round_trip(ReadyMsg{6}).group, 6);
   EXPECT_EQ(round_trip(CheckpointMsg{4, "out.ckpt/trial-4"}).dir, "out.ckpt/trial-4");
-  const CheckpointDoneMsg cb = round_trip(CheckpointDoneMsg{2, 4, 27, 0.75});
+  EXPECT_FALSE(round_trip(CheckpointMsg{4, "d"}).cache);
+  EXPECT_TRUE(round_trip(CheckpointMsg{4, "d", true}).cache);
+  const CheckpointDoneMsg cb = round_trip(CheckpointDoneMsg{2, 4, 27, 0.75, 1447418});
   EXPECT_EQ(cb.group, 2);
   EXPECT_EQ(cb.trial, 4);
   EXPECT_EQ(cb.step, 27);
   EXPECT_DOUBLE_EQ(cb.seconds, 0.75);
+  EXPECT_EQ(cb.cached_bytes, 1447418);
+  EXPECT_EQ(round_trip(ReleaseStateMsg{12}).trial, 12);
+  EXPECT_STREQ(message_name(Message(ReleaseStateMsg{})), "ReleaseState");
   const SendStateMsg sb = round_trip(SendStateMsg{5, 1, 9});
   EXPECT_EQ(sb.trial, 5);
   EXPECT_EQ(sb.target_group, 1);

@@ -62,7 +62,7 @@ TEST(Hdf5Store, RoundTripsEveryRecordType) {
   }
   DecisionRecord d{1700000005.0, 1, 3, 0, 1, 9.0, "stop", "below the top 1/3 at rung 1"};
   TransferRecord x{1700000006.0, 0, 0, 1, 1, 3, 123456789, 0.25, t1.hparams.to_string(), t0.hparams.to_string(),
-                   "adapters", t1.hparams, t0.hparams};
+                   "adapters", t1.hparams, t0.hparams, "memory"};
   SummaryRecord summary{"finished", 1700000010.0, 9.75, 48.75, 3, 0, 1.03};
 
   {
@@ -168,6 +168,7 @@ TEST(Hdf5Store, RoundTripsEveryRecordType) {
   EXPECT_EQ(r.transfers[0].old_hparams, x.old_hparams);
   EXPECT_EQ(r.transfers[0].new_hparams, x.new_hparams);
   EXPECT_EQ(r.transfers[0].payload, "adapters");
+  EXPECT_EQ(r.transfers[0].via, "memory");
   EXPECT_EQ(r.transfers[0].old_values, x.old_values);
   EXPECT_EQ(r.transfers[0].new_values, x.new_values);
 
@@ -404,6 +405,8 @@ TEST(Hdf5Store, ReadsSchemaOneFiles) {
   for (const auto& t : d.trials) EXPECT_EQ(t.params_trainable, 0);
   ASSERT_EQ(d.transfers.size(), 1u);
   EXPECT_EQ(d.transfers[0].payload, "");
+  // No via column before schema 4: read from source_group (a group sent it, or its files did).
+  EXPECT_EQ(d.transfers[0].via, d.transfers[0].source_group >= 0 ? "ranks" : "files");
   EXPECT_TRUE(d.transfers[0].old_values.empty());
   EXPECT_TRUE(d.transfers[0].new_values.empty());
   EXPECT_GT(d.transfers[0].bytes, 0);

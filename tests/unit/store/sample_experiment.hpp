@@ -186,7 +186,7 @@ inline void write_sample_result_file(const std::string& path) {
   new_values.set("lr", 1.2e-3);
   new_values.set("batch_size", int64_t{16});
   store->append_transfer({1700000009.0, 0, 0, 5, 1, 18, 1234567, 0.125, old_values.to_string(),
-                          new_values.to_string(), "model", old_values, new_values});
+                          new_values.to_string(), "model", old_values, new_values, "ranks"});
   store->append_event(sample_event(7, "budget", 1000));
   store->append_event(sample_event(8, "stop", 20));
   store->set_summary({"finished", 1700000020.0, 19.0, 95.0, 6, 0, 0.7, 18, 0, 0.7});

@@ -215,7 +215,7 @@ TEST(Schema3, TransfersHaveTypedOldAndNewValuesBesideTheText) {
   const HParams old_values = sample_hparams(1e-3, 4, 16, "adamw", 1.0);
   HParams new_values = sample_hparams(1.25e-3, 4, 32, "sgd, momentum", 0.5);
   TransferRecord typed{1700000006.0, 0, 0, 1, 1, 9, 4096, 0.25, old_values.to_string(), new_values.to_string(),
-                       "model", old_values, new_values};
+                       "model", old_values, new_values, "ranks"};
   TransferRecord untyped = typed;  // a transfer recorded without the values: every column unset
   untyped.old_values = HParams{};
   untyped.new_values = HParams{};
