@@ -8,6 +8,8 @@
 #  2. kill -9 of a worker at step 50 of trial 1 (faults.fail_mode = kill), with periodic
 #     checkpoints (experiment.checkpoint_interval_s): mpirun ends the job;
 #     `mpitune run --resume FILE` (the file's own config, its fault turned off) finishes it.
+#  2b. kill -9 of the whole job (mpirun and every rank) by the test, mid-run: the same command
+#     resumes it.
 #  3. SIGSTOP of a worker (fail_mode = stop): the job ends with code 4 within
 #     heartbeat_timeout_s + 10 s, /summary aborted; resume finishes it.
 # Exits 77 (skip) without h5py.
@@ -67,6 +69,19 @@ mpirun -np 4 --oversubscribe --bind-to none "$exe" run --quiet --resume "$work/k
   || { cat "$work/kill-resume.log"; fail "--resume after kill -9 exited $?"; }
 $compare "$work/reference.h5" "$work/kill.h5" --segments 2 --resumed-from-checkpoint \
   || fail "kill -9 then resume differs from the uninterrupted run, or resumed nothing from a periodic checkpoint"
+
+# 2b. kill -9 of every process of the job at once (mpirun and all ranks), from outside.
+run_in_background "$work/sig9.h5" "$work/sig9.log"
+i=0
+while [ $i -lt 200 ]; do
+  "$python" -c "import h5py,sys; f=h5py.File(sys.argv[1],'r',swmr=True); sys.exit(0 if f['events'].shape[0] > 30 else 1)" \
+    "$work/sig9.h5" 2>/dev/null && break
+  i=$((i + 1)); sleep 0.05
+done
+pkill -KILL -f "experiment.output=$work/sig9.h5"
+wait "$job"
+run "$work/sig9.h5" > "$work/sig9-resume.log" 2>&1 || { cat "$work/sig9-resume.log"; fail "the resume after kill -9 of the job exited $?"; }
+$compare "$work/reference.h5" "$work/sig9.h5" --segments 2 || fail "kill -9 of the whole job then resume differs from the uninterrupted run"
 
 # 3. A stopped (hung) worker: the heartbeat timeout ends the job, then resume.
 start=$(date +%s)
