@@ -60,8 +60,9 @@ int run_command(int argc, char** argv, const std::vector<std::string>& args) {
       "  Time limits: on SIGUSR1, SIGTERM or SIGINT every running trial is checkpointed and the job\n"
       "  exits with code 3; the same command then continues it (experiment.resume = auto), or\n"
       "  mpitune run --resume FILE. With mpirun send SIGUSR1 (it forwards it and waits); with srun,\n"
-      "  sbatch --signal=B:USR1@180. Exit codes: 0 finished, 2 bad input, 3 interrupted (resumable),\n"
-      "  4 aborted: a group stopped answering (experiment.heartbeat_timeout_s; resumable), 1 other errors.\n\noptions");
+      "  sbatch --signal=USR1@180 (not B:, which signals only the batch shell).\n"
+      "  Exit codes: 0 finished, 2 bad input, 3 interrupted (resumable), 4 aborted: a group stopped\n"
+      "  answering (experiment.heartbeat_timeout_s; resumable), 1 other errors.\n\noptions");
   desc.add_options()("help,h", "this help")
       ("config,c", po::value<std::string>(), "experiment INI file (configs/*.ini are examples)")
       ("set,s", po::value<std::vector<std::string>>()->composing(), "override a key: section.key=value (repeatable)")
