@@ -344,6 +344,7 @@ Tables make_tables(ExperimentConfig& c) {
       {"fail_mode", choice_field(fa.fail_mode, {"throw", "nan", "kill", "stop"})},
       {"fail_rank", int_field(fa.fail_rank, -1, 1 << 20)},
       {"fail_attempts", int_field(fa.fail_attempts, 0, 1000000)},
+      {"startup_rank", int_field(fa.startup_rank, -1, 1 << 20)},
   };
   return t;
 }

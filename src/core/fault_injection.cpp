@@ -75,6 +75,16 @@ class FaultInjectingTrainable : public Trainable {
 
 }  // namespace
 
+void inject_startup_fault(const FaultOptions& faults, int world_rank) {
+  if (faults.startup_rank < 0 || faults.startup_rank != world_rank) return;
+  if (faults.fail_mode == "kill") raise_signal(SIGKILL, "kill");
+  if (faults.fail_mode == "stop") {
+    raise_signal(SIGSTOP, "stop");
+    return;  // continued
+  }
+  throw InfraError("injected failure while starting (faults.startup_rank = " + std::to_string(world_rank) + ")");
+}
+
 std::unique_ptr<Trainable> with_fault_injection(std::unique_ptr<Trainable> inner, const FaultOptions& faults,
                                                 int group_rank) {
   if (faults.fail_trials.empty()) return inner;

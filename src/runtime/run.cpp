@@ -19,10 +19,12 @@
 #include "mpitune/comm/state_transfer.hpp"
 #include "mpitune/comm/topology.hpp"
 #include "mpitune/coord/factories.hpp"
+#include "mpitune/core/fault_injection.hpp"
 #include "mpitune/core/file_io.hpp"
 #include "mpitune/report/report.hpp"
 #include "mpitune/runtime/coordinator.hpp"
 #include "mpitune/runtime/model_commands.hpp"
+#include "mpitune/runtime/startup_watch.hpp"
 #include "mpitune/runtime/trainable_factory.hpp"
 #include "mpitune/runtime/worker.hpp"
 #include "mpitune/store/hdf5_store.hpp"
@@ -157,32 +159,6 @@ void broadcast_string(std::string& s, int root) {
   MPI_CHECK(MPI_Bcast(&n, 1, MPI_UINT64_T, root, MPI_COMM_WORLD));
   s.resize(n);
   MPI_CHECK(MPI_Bcast(s.data(), static_cast<int>(n), MPI_CHAR, root, MPI_COMM_WORLD));
-}
-
-// Every rank's host and device, gathered on rank 0 as /groups rows.
-std::vector<GroupRecord> gather_groups(const Topology& topo, const std::string& device) {
-  constexpr int kLen = 128;
-  char mine[2 * kLen] = {};
-  std::snprintf(mine, kLen, "%s", topo.host.c_str());
-  std::snprintf(mine + kLen, kLen, "%s", device.c_str());
-  std::vector<char> all(topo.is_coordinator() ? size_t(2 * kLen) * topo.world_size : 0);
-  MPI_CHECK(MPI_Gather(mine, 2 * kLen, MPI_CHAR, all.data(), 2 * kLen, MPI_CHAR, 0, MPI_COMM_WORLD));
-  std::vector<GroupRecord> groups;
-  if (!topo.is_coordinator()) return groups;
-  for (int g = 0; g < topo.num_groups; ++g) {
-    GroupRecord rec;
-    rec.group = g;
-    for (int r = 0; r < topo.group_size; ++r) {
-      const int w = topo.world_rank_of(g, r);
-      const char* entry = all.data() + size_t(2 * kLen) * w;
-      const std::string sep = r ? "," : "";
-      rec.ranks += sep + std::to_string(w);
-      rec.hosts += sep + std::string(entry, strnlen(entry, kLen));
-      rec.devices += sep + std::string(entry + kLen, strnlen(entry + kLen, kLen));
-    }
-    groups.push_back(rec);
-  }
-  return groups;
 }
 
 double wall_now() {
@@ -349,12 +325,14 @@ int run_validated(const RunRequest& req, const std::string& text, bool resume) {
 
   std::unique_ptr<Trainable> trainable;
   std::string device = "coordinator";
+  StartupWatch startup(topo, cfg.experiment.heartbeat_timeout_s);  // a rank lost while starting ends the job
   if (!topo.is_coordinator()) {
+    inject_startup_fault(cfg.faults, topo.world_rank);
     TrainableSetup setup = make_trainable(cfg, topo, comms.group());
     trainable = std::move(setup.trainable);
     device = setup.device;
   }
-  const std::vector<GroupRecord> groups = gather_groups(topo, device);
+  const std::vector<GroupRecord> groups = startup.finish(device);
   int exit_code = 0;
 
   if (topo.is_coordinator()) {

@@ -12,6 +12,8 @@
 #     resumes it.
 #  3. SIGSTOP of a worker (fail_mode = stop): the job ends with code 4 within
 #     heartbeat_timeout_s + 10 s, /summary aborted; resume finishes it.
+#  4. SIGSTOP of a worker while it starts (faults.startup_rank): the job ends with code 4 within
+#     heartbeat_timeout_s + 10 s, naming the rank; no result file was begun.
 # Exits 77 (skip) without h5py.
 set -u
 exe=$1 config=$2 work=$3
@@ -97,4 +99,17 @@ grep -q "sent nothing for" "$work/stop.log" || { cat "$work/stop.log"; fail "no 
 run "$work/stop.h5" > "$work/stop-resume.log" 2>&1 || fail "the resume after a hang exited $?"
 $compare "$work/reference.h5" "$work/stop.h5" --segments 2 || fail "hang then resume differs from the uninterrupted run"
 echo "stopped worker: job ended in $took s"
+
+# 4. A worker stopped while it starts (before its trainable exists): rank 0 ends the job.
+start=$(date +%s)
+run "$work/startup.h5" --set faults.startup_rank=2 --set faults.fail_mode=stop \
+  --set experiment.heartbeat_timeout_s=3 > "$work/startup.log" 2>&1
+rc=$?
+took=$(($(date +%s) - start))
+[ "$rc" -ne 0 ] || fail "the job with a worker stopped while starting exited 0"
+grep -q "rank 2 (group 1) on .* sent nothing for .* while starting" "$work/startup.log" \
+  || { cat "$work/startup.log"; fail "no line naming the rank stopped while starting"; }
+[ "$took" -le 25 ] || fail "the job with a worker stopped while starting took $took s (mpirun start-up included)"
+[ ! -e "$work/startup.h5" ] || fail "a job that never started left a result file"
+echo "worker stopped while starting: job ended in $took s"
 rm -rf "$work"

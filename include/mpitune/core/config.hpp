@@ -200,6 +200,9 @@ struct FaultOptions {
   // How many times each trial fails (a transient fault, for experiment.max_failures_per_trial):
   // the first N times it reaches fail_at_step on this rank; 0: every time.
   int fail_attempts = 0;
+  // This world rank fails by fail_mode while it starts, before its trainable exists (kill,
+  // stop; throw and nan: an error that ends the job): a rank lost while loading the model.
+  int startup_rank = -1;
 };
 
 struct ExperimentConfig {

@@ -24,6 +24,10 @@ namespace mpitune {
 
 // Returns `inner` unchanged when no faults are configured, or when faults.fail_rank names
 // another rank of the group than `group_rank` (so a failure on one rank only can be tested).
+// faults.startup_rank: called by every rank as it starts; the rank named fails by fail_mode
+// (kill, stop; otherwise an InfraError), the others return at once.
+void inject_startup_fault(const FaultOptions& faults, int world_rank);
+
 std::unique_ptr<Trainable> with_fault_injection(std::unique_ptr<Trainable> inner, const FaultOptions& faults,
                                                 int group_rank = 0);
 
