@@ -5,6 +5,7 @@
 #include <torch/cuda.h>
 
 #ifdef MPITUNE_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
 #endif
 
@@ -40,6 +41,12 @@ void select_cuda_device(int index) {
     throw InfraError("CUDA device " + std::to_string(index) + " asked for, " + std::to_string(n) + " visible");
 #ifdef MPITUNE_CUDA
   c10::cuda::set_device(static_cast<c10::DeviceIndex>(index));
+#endif
+}
+
+void release_cached_device_memory() {
+#ifdef MPITUNE_CUDA
+  if (cuda_available()) c10::cuda::CUDACachingAllocator::emptyCache();
 #endif
 }
 

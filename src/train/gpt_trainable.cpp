@@ -35,6 +35,14 @@ constexpr int64_t kStateVersion = 2;
 // prompt/completion data) is drawn again, at most this many times.
 constexpr int kRedraws = 100;
 
+// A device or host out-of-memory as a failure reason: torch's first line (how much it tried to
+// allocate, what the device holds) and what to change.
+std::string out_of_memory_text(const std::string& detail) {
+  const std::string first = detail.substr(0, detail.find('\n'));
+  return "out of memory (" + first + "); this trial's batch or model does not fit: lower train.batch_size, raise "
+         "train.accumulation, or shrink the model (the group goes on with the next trial)";
+}
+
 // Runs f, turning what torch throws (bad shapes, out of memory) into a TrialError that says
 // what was being done; mpitune's own errors pass through.
 template <typename F>
@@ -47,10 +55,20 @@ auto as_trial_error(const char* what, F&& f) -> decltype(f()) {
     throw;
   } catch (const ConfigError& e) {
     throw TrialError(std::string(what) + ": " + e.what());
+  } catch (const c10::OutOfMemoryError& e) {
+    // CUDA's out of memory is this trial's, not the job's (its batch or model is too large for
+    // the device): the worker fails the trial and releases it, so the next one starts on a
+    // clean device (release_cached_device_memory).
+    throw TrialError(std::string(what) + ": " + out_of_memory_text(e.what_without_backtrace()));
   } catch (const c10::Error& e) {
-    throw TrialError(std::string(what) + ": " + e.what_without_backtrace());
+    // libtorch 1.13's CPU allocator reports its failure as a plain c10::Error.
+    const std::string text = e.what_without_backtrace();
+    const bool memory = text.find("not enough memory") != std::string::npos ||
+                        text.find("can't allocate memory") != std::string::npos ||
+                        text.find("out of memory") != std::string::npos;
+    throw TrialError(std::string(what) + ": " + (memory ? out_of_memory_text(text) : text));
   } catch (const std::bad_alloc&) {
-    throw TrialError(std::string(what) + ": out of memory");
+    throw TrialError(std::string(what) + ": " + out_of_memory_text("the host allocator failed"));
   }
 }
 
@@ -103,7 +121,11 @@ class GptTrainable final : public Trainable {
     });
   }
 
-  void release() override { trial_.reset(); }
+  void release() override {
+    if (!trial_) return;
+    trial_.reset();
+    release_cached_device_memory();  // after a failure (out of memory above all) the next trial starts clean
+  }
 
   void save_checkpoint(const std::string& dir) override {
     MPITUNE_CHECK(trial_, "save_checkpoint without a started trial");

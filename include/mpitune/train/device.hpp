@@ -21,6 +21,11 @@ int cuda_device_count();
 // that allocations and kernels of the trials land there. InfraError without CUDA.
 void select_cuda_device(int index);
 
+// Hands the CUDA caching allocator's unused blocks back to the device (torch.cuda.empty_cache),
+// so a trial that follows one that ran out of memory does not inherit its fragments; nothing on
+// CPU or without a CUDA build.
+void release_cached_device_memory();
+
 // train.device resolved: "auto" becomes "cuda" when cuda_available(), else "cpu".
 std::string resolve_device(const std::string& device);
 
