@@ -116,6 +116,18 @@ std::string run_coordinator(CoordinatorRun& run) {
                   static_cast<long long>(segment_index));
   }
   store.set_live(true);
+  if (run.resume) {
+    // A job whose row still says running ended without a word (killed, its node lost: mpirun
+    // ends every rank of a job with a dead one before rank 0 could write anything); say so now.
+    for (SegmentRecord s : run.resume->segments) {
+      if (s.status != "running") continue;
+      s.status = "aborted";
+      s.end_time = s.start_time + s.elapsed_s;
+      s.reason = "ended without closing the file (killed, its node lost, or out of host memory); found by job " +
+                 std::to_string(segment_index);
+      run.store.set_segment(s);
+    }
+  }
 
   // This job's /segments row, rewritten with every flush (a job that dies keeps its last one).
   SegmentRecord segment;

@@ -206,8 +206,14 @@ void OutputLock::acquire(const std::string& output) {
                         "choose another output, in a folder you may write");
     }
     int rc;
-    do rc = flock(fd, LOCK_EX | LOCK_NB);
-    while (rc != 0 && errno == EINTR);
+    // A few tries over ~0.1 s: a reader's probe (probe_output_writer) holds a shared lock for an
+    // instant; a live job holds it for hours.
+    for (int busy = 0; busy < 5; ++busy) {
+      do rc = flock(fd, LOCK_EX | LOCK_NB);
+      while (rc != 0 && errno == EINTR);
+      if (rc == 0 || errno != EWOULDBLOCK) break;
+      usleep(20000);
+    }
     if (rc != 0) {
       const int e = errno;
       std::string holder;
@@ -260,6 +266,29 @@ void OutputLock::release() noexcept {
     std::fprintf(stderr, "mpitune: warning: cannot close the lock file '%s': %s\n", lock_path_.c_str(),
                  std::strerror(errno));
   fd_ = -1;
+}
+
+OutputWriter probe_output_writer(const std::string& output) {
+  OutputWriter w;
+  const std::string lock = output + ".lock";
+  int fd;
+  do fd = open(lock.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) return w;  // no lock file (or unreadable: nothing can be said)
+  int rc;
+  do rc = flock(fd, LOCK_SH | LOCK_NB);
+  while (rc != 0 && errno == EINTR);
+  const int e = rc == 0 ? 0 : errno;
+  if (rc == 0) flock(fd, LOCK_UN);
+  try {
+    w.holder = describe_holder(read_all(fd, lock));
+  } catch (const InfraError&) {
+    w.holder = "holder unreadable";
+  }
+  close(fd);
+  if (rc == 0) w.state = OutputWriter::State::Gone;
+  else if (e == EWOULDBLOCK) w.state = OutputWriter::State::Live;
+  return w;
 }
 
 }  // namespace mpitune

@@ -71,6 +71,9 @@ mpirun -np 4 --oversubscribe --bind-to none "$exe" run --quiet --resume "$work/k
   || { cat "$work/kill-resume.log"; fail "--resume after kill -9 exited $?"; }
 $compare "$work/reference.h5" "$work/kill.h5" --segments 2 --resumed-from-checkpoint \
   || fail "kill -9 then resume differs from the uninterrupted run, or resumed nothing from a periodic checkpoint"
+# The killed job could not write its end; the job that resumed it records it as aborted.
+"$python" -c "import h5py,sys; s=h5py.File(sys.argv[1],'r')['segments'][0]; sys.exit(0 if s['status']==b'aborted' and b'without closing' in s['reason'] else 1)" \
+  "$work/kill.h5" || fail "kill -9: the killed job's /segments row is not aborted"
 
 # 2b. kill -9 of every process of the job at once (mpirun and all ranks), from outside.
 run_in_background "$work/sig9.h5" "$work/sig9.log"

@@ -208,6 +208,21 @@ class OutputLock {
   int fd_ = -1;
 };
 
+// Who writes `output` now, read from its lock file without keeping anything (OutputLock):
+//  - None: no lock file (no job writes it; or a copy made without its lock file, or a file of an
+//    mpitune before locks: a reader cannot tell whether such a file is still being written);
+//  - Live: a job holds the lock: it is being written (holder: "pid P on host H, since T");
+//  - Gone: the lock file is there but nobody holds its lock: the job that wrote it ended without
+//    closing it (killed, its node lost, out of host memory), whatever its /summary still says.
+// The probe takes a shared lock for an instant; OutputLock::acquire retries briefly, so a job
+// that starts in that instant is not refused.
+struct OutputWriter {
+  enum class State { None, Live, Gone };
+  State state = State::None;
+  std::string holder;
+};
+OutputWriter probe_output_writer(const std::string& output);
+
 // Throws ConfigError("space.<name>", ...) when a hyperparameter is named like a fixed column
 // of /trials ("id", "status", ...). begin() checks it too; call it with check_output_path to
 // fail before anything is written.

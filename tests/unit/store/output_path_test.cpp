@@ -177,6 +177,10 @@ TEST(OutputLock, HeldByAnotherProcessThenTakenOverWhenThatProcessIsKilled) {
   char status = 0;
   ASSERT_EQ(read(ready[0], &status, 1), 1);
   ASSERT_EQ(status, 'L');
+  // A reader sees the live writer, and its probe does not disturb it.
+  const OutputWriter live = probe_output_writer(out);
+  EXPECT_EQ(live.state, OutputWriter::State::Live);
+  EXPECT_EQ(live.holder.rfind("pid " + std::to_string(child) + " on host ", 0), 0u) << live.holder;
   OutputLock mine;
   const std::string msg = lock_error(mine, out);
   EXPECT_NE(msg.find("is being written by another job (pid " + std::to_string(child) + " on host "),
@@ -190,12 +194,18 @@ TEST(OutputLock, HeldByAnotherProcessThenTakenOverWhenThatProcessIsKilled) {
   close(ready[0]);
   close(go[1]);
   ASSERT_TRUE(fs::exists(out + ".lock"));
+  // The writer is gone though its lock file is not: a reader can say so.
+  const OutputWriter gone = probe_output_writer(out);
+  EXPECT_EQ(gone.state, OutputWriter::State::Gone);
+  EXPECT_EQ(gone.holder, live.holder);
   EXPECT_EQ(lock_error(mine, out), "");
   EXPECT_TRUE(mine.held());
   EXPECT_EQ(mine.stale_holder().rfind("pid " + std::to_string(child) + " on host ", 0), 0u) << mine.stale_holder();
   EXPECT_NE(testing::read_file(out + ".lock").find("pid " + std::to_string(getpid()) + "\n"), std::string::npos);
+  EXPECT_EQ(probe_output_writer(out).state, OutputWriter::State::Live);  // this process now
   mine.release();
   EXPECT_FALSE(fs::exists(out + ".lock"));
+  EXPECT_EQ(probe_output_writer(out).state, OutputWriter::State::None);
 }
 
 }  // namespace
