@@ -29,18 +29,18 @@ class AshaScheduler final : public Scheduler {
 
   std::string name() const override { return "asha"; }
 
-  Assignment next(bool can_start_new) override {
+  NextWork next(bool can_start_new) override {
     Assignment a;
     a.kind = can_start_new ? Assignment::Kind::NewTrial : Assignment::Kind::Done;
     a.budget = static_cast<double>(rungs_.milestones().front());
     return a;
   }
 
-  int64_t on_trial_start(TrialId, const HParams&, const Assignment&) override {
+  TrialStart on_trial_start(TrialId, const HParams&, const Assignment&) override {
     return rungs_.milestones().front();  // max_t itself when grace >= max_t
   }
 
-  Decision on_segment_end(TrialId id, int64_t step, double loss) override {
+  Decisions on_segment_end(TrialId id, int64_t step, double loss) override {
     // The coordinator already maps non-finite metrics to +inf; a NaN here would make every
     // comparison false and silently promote the trial, so treat it the same way.
     if (std::isnan(loss)) loss = std::numeric_limits<double>::infinity();
@@ -91,7 +91,7 @@ class AshaScheduler final : public Scheduler {
 
   // A failed trial's records stay: they are real results at those rungs, and removing them
   // would make later decisions depend on when the failure happened.
-  void on_trial_failed(TrialId) override {}
+  OtherDecisions on_trial_failed(TrialId) override { return {}; }
 
   int64_t max_steps() const override { return rungs_.max_t(); }
 

@@ -10,6 +10,7 @@ const char* action_name(Action a) {
     case Action::Pause: return "pause";
     case Action::Clone: return "clone";
     case Action::Complete: return "complete";
+    case Action::Rebase: return "rebase";
   }
   return "?";
 }

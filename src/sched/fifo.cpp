@@ -15,23 +15,23 @@ class FifoScheduler final : public Scheduler {
 
   std::string name() const override { return "fifo"; }
 
-  Assignment next(bool can_start_new) override {
+  NextWork next(bool can_start_new) override {
     Assignment a;
     a.kind = can_start_new ? Assignment::Kind::NewTrial : Assignment::Kind::Done;
     a.budget = static_cast<double>(max_t_);
     return a;
   }
 
-  int64_t on_trial_start(TrialId, const HParams&, const Assignment&) override { return max_t_; }
+  TrialStart on_trial_start(TrialId, const HParams&, const Assignment&) override { return max_t_; }
 
-  Decision on_segment_end(TrialId, int64_t step, double) override {
+  Decisions on_segment_end(TrialId, int64_t step, double) override {
     // Segments end at max_t; should one end short of it, finish the budget rather than
     // calling a partial run complete.
     if (step < max_t_) return Decision::cont(max_t_, "runs to max_t = " + std::to_string(max_t_));
     return Decision::make(Action::Complete, "reached max_t = " + std::to_string(max_t_));
   }
 
-  void on_trial_failed(TrialId) override {}
+  OtherDecisions on_trial_failed(TrialId) override { return {}; }
 
   int64_t max_steps() const override { return max_t_; }
 

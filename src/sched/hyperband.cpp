@@ -92,8 +92,9 @@ class HyperbandScheduler final : public Scheduler {
 
   std::string name() const override { return "hyperband"; }
 
-  Assignment next(bool can_start_new) override {
-    if (!can_start_new && !closed_) close_for_new_trials();
+  NextWork next(bool can_start_new) override {
+    OtherDecisions others;
+    if (!can_start_new && !closed_) close_for_new_trials(others);
     Assignment a;
     for (size_t b = 0; b < brackets_.size(); ++b) {
       Bracket& br = brackets_[b];
@@ -106,7 +107,7 @@ class HyperbandScheduler final : public Scheduler {
       a.trial = id;
       a.until = br.plan.rungs[static_cast<size_t>(t.rung)].budget;
       a.bracket = static_cast<int>(b);
-      return a;
+      return {a, std::move(others)};
     }
     if (can_start_new) {
       for (size_t b = 0; b < brackets_.size(); ++b) {
@@ -115,7 +116,7 @@ class HyperbandScheduler final : public Scheduler {
         a.kind = Assignment::Kind::NewTrial;
         a.bracket = static_cast<int>(b);
         a.budget = static_cast<double>(br.plan.rungs.front().budget);
-        return a;
+        return {a, std::move(others)};
       }
     }
     bool anyone_running = false;
@@ -126,10 +127,10 @@ class HyperbandScheduler final : public Scheduler {
     // may come) configurations to start; anything else is a bug that would stall the run.
     MPITUNE_CHECK(all_done || anyone_running, "hyperband: unfinished brackets but nothing to run");
     a.kind = all_done ? Assignment::Kind::Done : Assignment::Kind::Wait;
-    return a;
+    return {a, std::move(others)};
   }
 
-  int64_t on_trial_start(TrialId id, const HParams&, const Assignment& a) override {
+  TrialStart on_trial_start(TrialId id, const HParams&, const Assignment& a) override {
     MPITUNE_CHECK(a.bracket >= 0 && a.bracket < static_cast<int>(brackets_.size()),
                   "hyperband: trial " + std::to_string(id) + " started for unknown bracket " +
                       std::to_string(a.bracket));
@@ -143,7 +144,7 @@ class HyperbandScheduler final : public Scheduler {
     return br.plan.rungs.front().budget;
   }
 
-  Decision on_segment_end(TrialId id, int64_t step, double loss) override {
+  Decisions on_segment_end(TrialId id, int64_t step, double loss) override {
     auto it = trials_.find(id);
     MPITUNE_CHECK(it != trials_.end() && it->second.state == State::Running,
                   "hyperband: segment end of trial " + std::to_string(id) + " that is not running");
@@ -162,25 +163,28 @@ class HyperbandScheduler final : public Scheduler {
     Rung& rung = br.rungs[r];
     rung.results[id] = loss;
     std::optional<Decision> mine;
+    OtherDecisions others;
     if (step >= o_.max_t) {
       t.state = State::Completed;
       mine = tag(Decision::make(Action::Complete, where(t) + ": reached max_t = " + std::to_string(o_.max_t)), t);
     } else {
       t.state = State::Paused;
     }
-    settle(static_cast<size_t>(t.bracket), id, mine);
-    if (mine) return *mine;
-    return tag(Decision::make(Action::Pause, where(t) + ": " + std::to_string(rung.results.size()) + " of " +
-                                                 std::to_string(expected(br, r)) +
-                                                 " results in, paused until the rung is complete"),
-               t);
+    settle(static_cast<size_t>(t.bracket), id, mine, others);
+    if (mine) return {*mine, std::move(others)};
+    return {tag(Decision::make(Action::Pause, where(t) + ": " + std::to_string(rung.results.size()) + " of " +
+                                                  std::to_string(expected(br, r)) +
+                                                  " results in, paused until the rung is complete"),
+                t),
+            std::move(others)};
   }
 
-  void on_trial_failed(TrialId id) override {
+  OtherDecisions on_trial_failed(TrialId id) override {
+    OtherDecisions others;
     auto it = trials_.find(id);
-    if (it == trials_.end()) return;
+    if (it == trials_.end()) return others;
     Trial& t = it->second;
-    if (t.state == State::Stopped || t.state == State::Completed || t.state == State::Failed) return;
+    if (t.state == State::Stopped || t.state == State::Completed || t.state == State::Failed) return others;
     Bracket& br = brackets_[static_cast<size_t>(t.bracket)];
     if (t.state == State::Promoted) br.resume.erase(std::find(br.resume.begin(), br.resume.end(), id));
     // Running or promoted: no result at its rung yet; paused: its result is replaced, so the
@@ -188,13 +192,8 @@ class HyperbandScheduler final : public Scheduler {
     br.rungs[static_cast<size_t>(t.rung)].results[id] = kInf;
     t.state = State::Failed;
     std::optional<Decision> none;
-    settle(static_cast<size_t>(t.bracket), -1, none);
-  }
-
-  std::vector<TrialDecision> take_decisions() override {
-    std::vector<TrialDecision> out;
-    out.swap(pending_);
-    return out;
+    settle(static_cast<size_t>(t.bracket), -1, none, others);
+    return others;
   }
 
   int64_t max_steps() const override { return o_.max_t; }
@@ -251,8 +250,9 @@ class HyperbandScheduler final : public Scheduler {
   }
 
   // Judges every rung of bracket b that has become complete, moving winners up; `arriving` is
-  // the trial whose result just came in (its own decision goes to `mine`), or -1.
-  void settle(size_t b, TrialId arriving, std::optional<Decision>& mine) {
+  // the trial whose result just came in (its own decision goes to `mine`), or -1. Paused losers'
+  // Stops go to `others`.
+  void settle(size_t b, TrialId arriving, std::optional<Decision>& mine, OtherDecisions& others) {
     Bracket& br = brackets_[b];
     if (br.done) return;
     const size_t last = br.rungs.size() - 1;
@@ -262,13 +262,13 @@ class HyperbandScheduler final : public Scheduler {
       if (!complete(br, r)) return;
       rung.judged = true;
       if (r == last) break;
-      if (judge(br, r, arriving, mine) == 0) break;  // nobody left to promote
+      if (judge(br, r, arriving, mine, others) == 0) break;  // nobody left to promote
     }
     br.done = true;
   }
 
   // Keeps the best max(1, floor(n / eta)) of rung r; returns how many were promoted.
-  size_t judge(Bracket& br, size_t r, TrialId arriving, std::optional<Decision>& mine) {
+  size_t judge(Bracket& br, size_t r, TrialId arriving, std::optional<Decision>& mine, OtherDecisions& others) {
     Rung& rung = br.rungs[r];
     std::vector<TrialId> order = rung.members;
     std::sort(order.begin(), order.end(), [&](TrialId x, TrialId y) {
@@ -302,14 +302,14 @@ class HyperbandScheduler final : public Scheduler {
         t.state = State::Stopped;
         Decision d = tag(Decision::make(Action::Stop, why), t);
         if (id == arriving) mine = d;
-        else pending_.push_back({id, d});
+        else others.push_back({id, d});
       }
     }
     return promoted;
   }
 
   // No new trials will come: every bracket keeps the configurations it got.
-  void close_for_new_trials() {
+  void close_for_new_trials(OtherDecisions& others) {
     closed_ = true;
     for (size_t b = 0; b < brackets_.size(); ++b) {
       Bracket& br = brackets_[b];
@@ -320,14 +320,13 @@ class HyperbandScheduler final : public Scheduler {
         continue;
       }
       std::optional<Decision> none;
-      settle(b, -1, none);
+      settle(b, -1, none, others);
     }
   }
 
   HyperbandOptions o_;
   std::vector<Bracket> brackets_;  // execution order over all iterations
   std::map<TrialId, Trial> trials_;
-  std::vector<TrialDecision> pending_;
   bool closed_ = false;
 };
 

@@ -89,16 +89,17 @@ class PbtScheduler final : public Scheduler {
 
   std::string name() const override { return "pbt"; }
 
-  Assignment next(bool can_start_new) override {
+  NextWork next(bool can_start_new) override {
+    OtherDecisions others;
     if (!can_start_new && !closed_) {
       closed_ = true;  // the population keeps the trials it has
-      if (o_.synchronous) settle_sync(-1, nullptr);
+      if (o_.synchronous) settle_sync(-1, nullptr, others);
     }
     Assignment a;
     if (open_slots() > 0) {
       a.kind = Assignment::Kind::NewTrial;
       a.budget = static_cast<double>(until_from(0));
-      return a;
+      return {a, std::move(others)};
     }
     if (const TrialId id = next_to_resume(); id >= 0) {
       Member& m = members_.at(id);
@@ -111,15 +112,15 @@ class PbtScheduler final : public Scheduler {
       a.kind = Assignment::Kind::Resume;
       a.trial = id;
       a.until = until_from(m.step);
-      return a;
+      return {a, std::move(others)};
     }
     bool any_live = false;
     for (const auto& [id, m] : members_) any_live |= live(m);
     a.kind = any_live ? Assignment::Kind::Wait : Assignment::Kind::Done;
-    return a;
+    return {a, std::move(others)};
   }
 
-  int64_t on_trial_start(TrialId id, const HParams& hp, const Assignment&) override {
+  TrialStart on_trial_start(TrialId id, const HParams& hp, const Assignment&) override {
     MPITUNE_CHECK(!members_.count(id), "pbt: trial " + std::to_string(id) + " started twice");
     Member m;
     m.hp = hp;
@@ -128,7 +129,7 @@ class PbtScheduler final : public Scheduler {
     return until_from(0);
   }
 
-  Decision on_segment_end(TrialId id, int64_t step, double loss) override {
+  Decisions on_segment_end(TrialId id, int64_t step, double loss) override {
     auto it = members_.find(id);
     MPITUNE_CHECK(it != members_.end() && it->second.state == State::Running,
                   "pbt: segment end of trial " + std::to_string(id) + " that is not running");
@@ -136,32 +137,30 @@ class PbtScheduler final : public Scheduler {
     x.step = step;
     x.score = std::isnan(loss) ? kInf : loss;
     x.has_score = true;
+    OtherDecisions others;
     if (step >= o_.max_t) {
       x.state = State::Completed;
-      if (o_.synchronous) settle_sync(-1, nullptr);
-      return Decision::make(Action::Complete, "reached max_t = " + std::to_string(o_.max_t));
+      if (o_.synchronous) settle_sync(-1, nullptr, others);
+      return {Decision::make(Action::Complete, "reached max_t = " + std::to_string(o_.max_t)), std::move(others)};
     }
     if (!o_.synchronous) return decide_async(id);
     x.state = State::Waiting;
     std::optional<Decision> mine;
-    settle_sync(id, &mine);
-    if (mine) return *mine;
-    return Decision::make(Action::Pause, "waits at step " + std::to_string(step) + " for " + behind_text(step));
+    settle_sync(id, &mine, others);
+    if (mine) return {*mine, std::move(others)};
+    return {Decision::make(Action::Pause, "waits at step " + std::to_string(step) + " for " + behind_text(step)),
+            std::move(others)};
   }
 
-  void on_trial_failed(TrialId id) override {
+  OtherDecisions on_trial_failed(TrialId id) override {
+    OtherDecisions others;
     auto it = members_.find(id);
-    if (it == members_.end() || !live(it->second)) return;
+    if (it == members_.end() || !live(it->second)) return others;
     it->second.state = State::Failed;
     it->second.pending_source = -1;
     ++failed_;
-    if (o_.synchronous) settle_sync(-1, nullptr);
-  }
-
-  std::vector<TrialDecision> take_decisions() override {
-    std::vector<TrialDecision> out;
-    out.swap(pending_);
-    return out;
+    if (o_.synchronous) settle_sync(-1, nullptr, others);
+    return others;
   }
 
   int64_t max_steps() const override { return o_.max_t; }
@@ -295,8 +294,9 @@ class PbtScheduler final : public Scheduler {
 
   // Synchronous mode, after any event: completes a barrier when every live trial waits at the
   // same step, or releases waiting trials nobody is behind any more (catch-up, not ranked).
-  // `arriving` is the trial whose segment just ended (its decision goes to *mine), or -1.
-  void settle_sync(TrialId arriving, std::optional<Decision>* mine) {
+  // `arriving` is the trial whose segment just ended (its decision goes to *mine), or -1; the
+  // Rebases of paused trials a barrier clones go to `others`.
+  void settle_sync(TrialId arriving, std::optional<Decision>* mine, OtherDecisions& others) {
     if (open_slots() > 0) return;  // a trial still to be created is behind everyone
     int64_t lowest = std::numeric_limits<int64_t>::max();
     bool all_waiting = true, any_live = false;
@@ -311,7 +311,7 @@ class PbtScheduler final : public Scheduler {
     for (const auto& [id, m] : members_)
       if (live(m)) same_step &= m.step == lowest;
     if (all_waiting && same_step) {
-      barrier(lowest, arriving, mine);
+      barrier(lowest, arriving, mine, others);
       return;
     }
     for (auto& [id, m] : members_) {
@@ -326,7 +326,7 @@ class PbtScheduler final : public Scheduler {
   }
 
   // Every live trial waits at step w: rank them all, clone the bottom k, release everyone.
-  void barrier(int64_t w, TrialId arriving, std::optional<Decision>* mine) {
+  void barrier(int64_t w, TrialId arriving, std::optional<Decision>* mine, OtherDecisions& others) {
     const std::vector<Ranked> r = ranking();
     const int64_t k = pbt_quantile_count(static_cast<int64_t>(r.size()), o_.quantile_fraction);
     const bool exploit = k > 0 && w >= o_.burn_in;
@@ -351,8 +351,8 @@ class PbtScheduler final : public Scheduler {
         *mine = d;
       } else {
         m.pending_source = d.source;
-        d.until = 0;  // deferred: copied when next() hands out its Resume
-        pending_.push_back({id, d});
+        d.action = Action::Rebase;  // deferred: copied when next() hands out its Resume
+        others.push_back({id, d});
       }
     }
     if (arriving < 0 || plans.count(arriving)) return;
@@ -379,7 +379,6 @@ class PbtScheduler final : public Scheduler {
   uint64_t seed_;
   PbtOptions o_;
   std::map<TrialId, Member> members_;
-  std::vector<TrialDecision> pending_;
   int64_t created_ = 0;
   int64_t failed_ = 0;
   bool closed_ = false;

@@ -7,11 +7,21 @@
 // other. Time is passed in, never read, so the same code runs under MPI (wall clock), in unit
 // tests and in the simulator (virtual time).
 //
+// Every scheduler call returns all its decisions as one value (scheduler.hpp): its decisions
+// about other (paused) trials are carried out first, then its own result. Each trial has one
+// entry in the trial table (TrialEntry: its /trials row and what the coordinator keeps beyond
+// it); set_status() is the one place its status changes. Sources: src/coord/coordinator_core.cpp
+// (events and orders), coordinator_trials.cpp (the table), coordinator_transfers.cpp (states
+// moving between groups), coordinator_final.cpp (the final phase), coordinator_recovery.cpp
+// (preempt, resume, retry).
+//
 // How scheduler decisions become orders:
 //  - Continue: the same group goes on with the trial it holds (no state moves).
 //  - Pause: the group writes the trial's checkpoint (Checkpoint -> CheckpointDone); the trial
 //    can then resume on any group of the same size (Resume assignments from next()). A Resume
 //    that comes while the checkpoint is still being written waits for it on its group.
+//  - Rebase (synchronous PBT, a paused trial): it takes the new hyperparameters now (recorded as
+//    "clone" in /decisions) and the source's state when next() hands out its Resume (a Clone).
 //  - Clone (PBT): the target takes the source's state: sent rank to rank by the group running
 //    the source (SendState to it, a Clone segment to the target), or loaded from the source's
 //    checkpoint when the source is paused. When the source is gone (finished), the target goes
@@ -203,7 +213,8 @@ class CoordinatorCore {
   std::vector<Outgoing> finish_interrupted(double now);
   // The job cannot go on (a dead or hung group): /summary says "aborted" (still resumable).
   void finish_aborted(double now);
-  const std::map<TrialId, TrialRecord>& trials() const { return trials_; }
+  // Every trial's /trials row as the coordinator holds it.
+  std::map<TrialId, TrialRecord> trials() const;
   // Checkpoint folders no trial can resume from any more; the shell removes them (after it has
   // done the moves).
   std::vector<std::string> take_deletions();
@@ -274,6 +285,16 @@ class CoordinatorCore {
     int memory_group = -1;           // a group whose host cache holds its paused state; -1: none
     int64_t memory_bytes = 0;        // ... and its size there
     std::string clone_via;           // how its clone's state comes (/pbt_transfers via), when ordered
+    // A StopTrial went to its group (its reason: time budget, early stopping, a lost rung) and
+    // its SegmentDone is not back yet.
+    std::optional<std::string> stop_order;
+  };
+  // The trial table: one entry per trial, everything the coordinator knows of it. Its status
+  // changes in one place, set_status(), which writes the /trials row; the row's other columns
+  // (steps, metrics, device time, lineage) are updated as facts come in and written with it.
+  struct TrialEntry {
+    TrialRecord row;   // what /trials says
+    TrialState state;  // what the coordinator keeps beyond it
   };
   // The final phase.
   enum class FinalPhase { Search, Evaluating, Done };
@@ -313,8 +334,8 @@ class CoordinatorCore {
   bool begin_final_phase(double now);
   // Gives idle groups the queued final evaluations; true while any is queued or running.
   bool assign_final_work(std::vector<Outgoing>& out, double now);
-  // Decisions about paused trials (Scheduler::take_decisions), after every scheduler call.
-  void apply_other_decisions(double now);
+  // Carries out a scheduler call's decisions about other (paused) trials, before its own result.
+  void apply_other_decisions(const OtherDecisions& others, double now);
   // Starts `trial` on `group` from `source`'s state (Clone decisions, deferred clones).
   std::vector<Outgoing> start_clone(int group, TrialId trial, TrialId source, int64_t until, double now);
   // Starts a segment on `group` that needs the checkpoint of `ckpt_of`: now, or once it is done.
@@ -328,6 +349,17 @@ class CoordinatorCore {
   void record_metric(TrialId id, int64_t step, const ReportMetrics& m, double now);
   void record_decision(TrialId id, int64_t step, const std::string& action, const Decision& d,
                        double now);
+  // A new trial in the table (its row is written when it first runs).
+  void add_trial(const TrialRecord& t, uint64_t seed);
+  // The one place a trial's status changes; writes its row. A trial that ends (a terminal
+  // status) gets `now` as its end time and `reason`.
+  void set_status(TrialId id, TrialStatus status, double now, const std::string& reason = "");
+  TrialRecord& row_of(TrialId id) { return table_.at(id).row; }
+  const TrialRecord& row_of(TrialId id) const { return table_.at(id).row; }
+  TrialState& state_of(TrialId id) { return table_.at(id).state; }
+  const TrialState& state_of(TrialId id) const { return table_.at(id).state; }
+  // A trial ends (completed, stopped, failed, early stopped): its status, and what can no longer
+  // be resumed goes (checkpoints, host-cache copies) or is kept.
   void end_trial(TrialId id, TrialStatus status, const std::string& reason, double now);
   // experiment.keep says the final weights of `id`, which just ended, are to be kept.
   bool wants_keep(TrialId id) const;
@@ -345,12 +377,10 @@ class CoordinatorCore {
   Searcher& searcher_;
   ResultStore& store_;
   std::vector<GroupInfo> groups_;
-  std::map<TrialId, TrialRecord> trials_;
-  std::map<TrialId, TrialState> state_;
+  std::map<TrialId, TrialEntry> table_;  // the trial table
   std::vector<std::string> deletions_;
   std::vector<std::pair<std::string, std::string>> moves_;
   std::set<TrialId> kept_;
-  std::map<TrialId, std::string> stop_reasons_;  // StopTrial sent, SegmentDone not yet back
   TrialId next_trial_ = 0;
   bool searcher_exhausted_ = false;
   bool budget_spent_ = false;

@@ -18,15 +18,21 @@ enum class Action {
   Pause,     // end the segment, keep the state; the scheduler resumes it later through next()
   Clone,     // PBT exploit + explore: copy `source`'s state, take `hparams`, train to `until`
   Complete,  // the trial reached its full budget
+  // A paused trial takes `hparams` now and, when next() later hands out its Resume, starts from
+  // `source`'s state instead of its own (synchronous PBT's clone of a trial no group holds).
+  // Only about other trials (scheduler.hpp); /decisions records it as "clone", as it always did.
+  Rebase,
 };
 
-const char* action_name(Action a);  // "continue", "stop", "pause", "clone", "complete"
+// "continue", "stop", "pause", "clone", "complete", "rebase" (logs; /decisions' action column
+// is written by the coordinator, which names a Rebase "clone").
+const char* action_name(Action a);
 
 struct Decision {
   Action action = Action::Continue;
-  int64_t until = 0;        // Continue, Clone: the step to run to next
-  TrialId source = -1;      // Clone: the trial whose state is copied
-  HParams hparams;          // Clone: the explored hyperparameters of the target
+  int64_t until = 0;        // Continue, Clone: the step to run to next (Rebase: the Resume says)
+  TrialId source = -1;      // Clone, Rebase: the trial whose state is copied
+  HParams hparams;          // Clone, Rebase: the explored hyperparameters of the target
   int bracket = -1;         // for /decisions (-1: not applicable)
   int rung = -1;
   std::string reason;       // one line, shown in /decisions

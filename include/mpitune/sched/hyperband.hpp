@@ -3,7 +3,8 @@
 // Each bracket runs successive halving: n_0 configurations at budget r_0, the best
 // floor(n_i / eta) of every rung go on to the next budget, the last rung at max_t. A trial that
 // finishes a rung before the rung is complete is paused; when the rung's last result comes in,
-// the winners resume (next() hands them out) and the paused losers stop (take_decisions()).
+// the winners resume (next() hands them out) and the paused losers stop (decisions about other
+// trials, returned by the call that judged the rung).
 // Brackets run from the most exploratory (s = s_max) down to s = 0, `iterations` times over; a
 // bracket waiting for its rung does not hold back the next one, so groups stay busy (HpBandSter).
 #pragma once
@@ -52,17 +53,18 @@ std::vector<HyperbandBracket> hyperband_brackets(int64_t min_t, int64_t max_t, d
 //    iterations, budget = its first rung's budget); else Wait while any trial is still
 //    running; else Done. Wait is never returned when no trial is running.
 //  - next(false): no new trials will come, so every bracket still short of configurations is
-//    shrunk to the trials it got (its rungs are judged over those); this may judge rungs and
-//    queue Stop decisions, so call take_decisions() after next() as after any other call.
+//    shrunk to the trials it got (its rungs are judged over those); this may judge rungs, so
+//    next() too may return Stop decisions about paused trials (NextWork::others).
 //  - on_trial_start(): the trial joins Assignment.bracket; returns its first rung's budget.
 //  - on_segment_end(): step >= max_t -> Complete. Otherwise the result is recorded at the
 //    trial's rung; if results are still missing there -> Pause; if it completes the rung, the
 //    rung is judged: keep max(1, floor(n / eta)) of its n trials (ties: lower trial id; failed
 //    trials count as +inf and are never promoted), the arriving trial gets Continue{next
 //    budget} (winner, no pause needed) or Stop (loser); paused losers become Stop decisions in
-//    take_decisions(); paused winners are handed out by next() as Resume.
+//    Decisions::others; paused winners are handed out by next() as Resume.
 //  - on_trial_failed(): the trial counts as +inf at its rung (a paused one's result is
-//    replaced by +inf so its slot goes to the next best); a rung never waits for it.
+//    replaced by +inf so its slot goes to the next best); a rung never waits for it. A rung it
+//    completes is judged: the Stops of its paused losers are returned.
 //  - max_steps() = max_t. Decision.bracket / .rung are filled on every decision.
 std::unique_ptr<Scheduler> make_hyperband_scheduler(const HyperbandOptions& o);
 

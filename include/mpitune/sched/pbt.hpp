@@ -14,13 +14,15 @@
 //    of the source's last SegmentDone, which the coordinator knows), so the target's step
 //    becomes the SOURCE's step p, and until = min(p + interval, max_t). A source is never a
 //    trial without a score for its current state (a fresh clone is not copied from until it has
-//    reported again), so "the source's last segment end" is always a state that exists.
-//     - until > 0: copy now and train on the target's own group from p to `until`.
-//     - until == 0 (only from take_decisions(), synchronous mode): the target is paused; the
-//       copy happens when next() hands out its Resume, whose `until` is min(p + interval, max_t)
-//       with p the source's state step at that moment. next() hands such deferred clones out
-//       before any other Resume, and a source with deferred clones is kept paused until they
-//       are all handed out, so the copy always reads the state that was ranked.
+//    reported again), so "the source's last segment end" is always a state that exists. The
+//    copy is made now, and the target trains on its own group from p to `until`.
+//
+//  * Rebase. Decision{Rebase, source, hparams} (only about other trials, synchronous mode): the
+//    target is paused; it takes `hparams` now, and the copy happens when next() hands out its
+//    Resume, whose `until` is min(p + interval, max_t) with p the source's state step at that
+//    moment. next() hands such deferred clones out before any other Resume, and a source with
+//    deferred clones is kept paused until they are all handed out, so the copy always reads the
+//    state that was ranked.
 //
 //  * Turn-taking (population larger than the number of groups). next() returns Resume of the
 //    paused trial furthest behind (fewest steps; ties: lowest id; deferred clones first) with
@@ -39,11 +41,12 @@
 //    population slot is still to be created). When the last one arrives, all live trials (all at
 //    the same step) are ranked at once; the bottom k clone top-k trials. The arriving trial gets
 //    its own decision (Clone that runs now, Continue, or Pause when it is the source of a
-//    deferred clone); the paused bottom-k trials get Clone{until = 0} through take_decisions();
-//    every paused trial is then handed out again by next() as Resume. A barrier can also be
-//    completed by a failure or by next(false) (nobody left behind): then every decision comes
-//    through take_decisions(). Trials that were not part of a barrier (a replacement created
-//    after a failure) catch up without being ranked until they reach the others.
+//    deferred clone); the paused bottom-k trials get Rebase among the call's decisions about
+//    other trials; every paused trial is then handed out again by next() as Resume. A barrier
+//    can also be completed by a failure or by next(false) (nobody left behind): then every
+//    decision is about another trial (on_trial_failed's result, NextWork::others). Trials that
+//    were not part of a barrier (a replacement created after a failure) catch up without being
+//    ranked until they reach the others.
 //
 //  * step >= max_t -> Complete. Failed trials leave the population (on_trial_failed); a
 //    replacement is created only while new trials may be created (next(true)). Decisions are a

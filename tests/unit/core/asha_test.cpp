@@ -92,21 +92,21 @@ TEST(Asha, RayPercentileVector) {
   o.reduction_factor = 2;
   o.rule = AshaOptions::Rule::Percentile;
   auto s = make_asha_scheduler(o);
-  const Decision a = s->on_segment_end(0, 1, -2);
+  const Decision a = s->on_segment_end(0, 1, -2).own;
   EXPECT_EQ(a.action, Action::Continue);
   EXPECT_EQ(a.until, 2);
   EXPECT_EQ(a.rung, 0);
   EXPECT_NE(a.reason.find("first"), std::string::npos) << a.reason;
-  EXPECT_EQ(s->on_segment_end(1, 1, -4).action, Action::Continue);
-  const Decision c = s->on_segment_end(2, 1, -1);
+  EXPECT_EQ(s->on_segment_end(1, 1, -4).own.action, Action::Continue);
+  const Decision c = s->on_segment_end(2, 1, -1).own;
   EXPECT_EQ(c.action, Action::Stop);
   EXPECT_EQ(c.rung, 0);
   EXPECT_NE(c.reason.find("cutoff -3"), std::string::npos) << c.reason;
   // C is recorded although stopped. A result exactly at the cutoff is not below it:
   // the median reward of {2, 4, 1} is 2, so reward 2 continues...
-  EXPECT_EQ(s->on_segment_end(3, 1, -2).action, Action::Continue);
+  EXPECT_EQ(s->on_segment_end(3, 1, -2).own.action, Action::Continue);
   // ...and the median of {2, 4, 1, 2} is 2, so reward 1.5 stops.
-  EXPECT_EQ(s->on_segment_end(4, 1, -1.5).action, Action::Stop);
+  EXPECT_EQ(s->on_segment_end(4, 1, -1.5).own.action, Action::Stop);
 }
 
 TEST(Asha, TopKCut) {
@@ -120,55 +120,55 @@ TEST(Asha, TopKCut) {
                              Action::Continue, Action::Continue, Action::Stop,
                              Action::Continue, Action::Stop,     Action::Continue};
   for (int i = 0; i < 9; ++i) {
-    const Decision d = s->on_segment_end(i, 1, losses[i]);
+    const Decision d = s->on_segment_end(i, 1, losses[i]).own;
     EXPECT_EQ(d.action, expected[i]) << i << ": " << d.reason;
     EXPECT_EQ(d.rung, 0);
     if (d.action == Action::Continue) {
       EXPECT_EQ(d.until, 3);
     }
   }
-  const Decision worse = s->on_segment_end(9, 1, 4.75);
+  const Decision worse = s->on_segment_end(9, 1, 4.75).own;
   EXPECT_EQ(worse.reason, "rung 0 (step 1): rank 8 of 10, keep top 3");
   // A loss worse than the best but at a new rung with one result continues (first at rung 1).
-  EXPECT_EQ(s->on_segment_end(0, 3, 9.0).action, Action::Continue);
-  EXPECT_EQ(s->on_segment_end(1, 3, 10.0).action, Action::Stop);  // n=2, k=1, rank 2
+  EXPECT_EQ(s->on_segment_end(0, 3, 9.0).own.action, Action::Continue);
+  EXPECT_EQ(s->on_segment_end(1, 3, 10.0).own.action, Action::Stop);  // n=2, k=1, rank 2
 }
 
 TEST(Asha, TrialStartAndAssignments) {
   auto s = make_asha_scheduler(AshaOptions{3, 81, 3, AshaOptions::Rule::TopK});
-  const Assignment a = s->next(true);
+  const Assignment a = s->next(true).assignment;
   EXPECT_EQ(a.kind, Assignment::Kind::NewTrial);
   EXPECT_EQ(a.budget, 3);
-  EXPECT_EQ(s->on_trial_start(0, HParams(), a), 3);
-  EXPECT_EQ(s->next(false).kind, Assignment::Kind::Done);
+  EXPECT_EQ(s->on_trial_start(0, HParams(), a).until, 3);
+  EXPECT_EQ(s->next(false).assignment.kind, Assignment::Kind::Done);
 
   auto whole = make_asha_scheduler(AshaOptions{81, 81, 3, AshaOptions::Rule::TopK});
-  EXPECT_EQ(whole->on_trial_start(0, HParams(), whole->next(true)), 81);
-  EXPECT_EQ(whole->on_segment_end(0, 81, 1.0).action, Action::Complete);
+  EXPECT_EQ(whole->on_trial_start(0, HParams(), whole->next(true).assignment).until, 81);
+  EXPECT_EQ(whole->on_segment_end(0, 81, 1.0).own.action, Action::Complete);
 }
 
 TEST(Asha, JumpOverMilestonesJudgedOnceAtTheHighest) {
   auto s = make_asha_scheduler(AshaOptions{});
   // Trial 0 sets the bar at rungs 0 (step 1) and 2 (step 9).
-  EXPECT_EQ(s->on_segment_end(0, 1, 1.0).action, Action::Continue);
-  EXPECT_EQ(s->on_segment_end(0, 3, 1.0).action, Action::Continue);
-  EXPECT_EQ(s->on_segment_end(0, 9, 1.0).action, Action::Continue);
+  EXPECT_EQ(s->on_segment_end(0, 1, 1.0).own.action, Action::Continue);
+  EXPECT_EQ(s->on_segment_end(0, 3, 1.0).own.action, Action::Continue);
+  EXPECT_EQ(s->on_segment_end(0, 9, 1.0).own.action, Action::Continue);
   // Trial 1 arrives at step 10 directly: judged at milestone 9 only, where it is worse than
   // trial 0 (n=2, k=1). Had it been judged at step 1 it would have continued as well, so
   // the rung in the decision is what shows which milestone was used.
-  const Decision d = s->on_segment_end(1, 10, 2.0);
+  const Decision d = s->on_segment_end(1, 10, 2.0).own;
   EXPECT_EQ(d.action, Action::Stop);
   EXPECT_EQ(d.rung, 2);
   EXPECT_NE(d.reason.find("reached at step 10"), std::string::npos) << d.reason;
   // Trial 2 also jumps to step 10 but is better: continues to the next milestone above 10.
-  const Decision e = s->on_segment_end(2, 10, 0.5);
+  const Decision e = s->on_segment_end(2, 10, 0.5).own;
   EXPECT_EQ(e.action, Action::Continue);
   EXPECT_EQ(e.until, 27);
   // Rung 0 did not record trials 1 and 2: a new trial there is judged against trial 0 alone.
-  const Decision f = s->on_segment_end(3, 1, 1.5);
+  const Decision f = s->on_segment_end(3, 1, 1.5).own;
   EXPECT_EQ(f.reason, "rung 0 (step 1): rank 2 of 2, keep top 1");
   // A second segment end without a new milestone is not judged again.
-  const Decision g = s->on_segment_end(2, 12, 99.0);
+  const Decision g = s->on_segment_end(2, 12, 99.0).own;
   EXPECT_EQ(g.action, Action::Continue);
   EXPECT_EQ(g.until, 27);
   EXPECT_EQ(g.rung, -1);
@@ -176,24 +176,24 @@ TEST(Asha, JumpOverMilestonesJudgedOnceAtTheHighest) {
 
 TEST(Asha, ReachingMaxTCompletes) {
   auto s = make_asha_scheduler(AshaOptions{});
-  EXPECT_EQ(s->on_segment_end(0, 27, 0.1).action, Action::Continue);
+  EXPECT_EQ(s->on_segment_end(0, 27, 0.1).own.action, Action::Continue);
   // However bad, a trial at max_t completes: the full budget is never cut.
-  const Decision d = s->on_segment_end(1, 81, 1e9);
+  const Decision d = s->on_segment_end(1, 81, 1e9).own;
   EXPECT_EQ(d.action, Action::Complete);
   EXPECT_EQ(d.rung, 4);
-  EXPECT_EQ(s->on_segment_end(2, 90, kInf).action, Action::Complete);
-  EXPECT_EQ(s->on_segment_end(0, 81, 0.05).action, Action::Complete);
+  EXPECT_EQ(s->on_segment_end(2, 90, kInf).own.action, Action::Complete);
+  EXPECT_EQ(s->on_segment_end(0, 81, 0.05).own.action, Action::Complete);
 }
 
 TEST(Asha, NonFiniteLossesLoseAndFailuresBreakNothing) {
   auto s = make_asha_scheduler(AshaOptions{});
-  EXPECT_EQ(s->on_segment_end(0, 1, 1.0).action, Action::Continue);
-  EXPECT_EQ(s->on_segment_end(1, 1, std::nan("")).action, Action::Stop);  // NaN counts as +inf
-  s->on_trial_failed(0);
-  s->on_trial_failed(42);  // never seen: harmless
+  EXPECT_EQ(s->on_segment_end(0, 1, 1.0).own.action, Action::Continue);
+  EXPECT_EQ(s->on_segment_end(1, 1, std::nan("")).own.action, Action::Stop);  // NaN counts as +inf
+  EXPECT_TRUE(s->on_trial_failed(0).empty());
+  EXPECT_TRUE(s->on_trial_failed(42).empty());  // never seen: harmless
   // Trial 0's value stays recorded: a new trial at 2.0 is second of three (k=1) and stops.
-  EXPECT_EQ(s->on_segment_end(2, 1, 2.0).action, Action::Stop);
-  EXPECT_EQ(s->next(true).kind, Assignment::Kind::NewTrial);
+  EXPECT_EQ(s->on_segment_end(2, 1, 2.0).own.action, Action::Stop);
+  EXPECT_EQ(s->next(true).assignment.kind, Assignment::Kind::NewTrial);
 }
 
 // Trials run one after another on the learning-curve objective; collects every decision.
@@ -203,9 +203,11 @@ std::vector<Decision> run_sequential(AshaOptions o, int n_trials, uint64_t seed)
   Rng rng(seed);
   for (TrialId id = 0; id < n_trials; ++id) {
     const std::vector<double> u{rng.uniform01(), rng.uniform01()};
-    int64_t until = s->on_trial_start(id, HParams(), s->next(true));
+    int64_t until = s->on_trial_start(id, HParams(), s->next(true).assignment).until;
     for (;;) {
-      const Decision d = s->on_segment_end(id, until, learning_curve_loss(until, o.max_t, u, seed + id, 0.1));
+      const Decisions ds = s->on_segment_end(id, until, learning_curve_loss(until, o.max_t, u, seed + id, 0.1));
+      EXPECT_TRUE(ds.others.empty());  // asynchronous: never a decision about another trial
+      const Decision& d = ds.own;
       all.push_back(d);
       if (d.action != Action::Continue) break;
       until = d.until;

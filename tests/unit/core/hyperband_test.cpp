@@ -2,8 +2,9 @@
 // one bracket step by step, and whole runs through the scheduler API with a fake loss (counts
 // per bracket and budget, winners, failures, shrinking when no new trials may start, Done).
 //
-// Not run through coord/simulator.hpp: the coordinator core does not carry out Pause/Resume
-// and take_decisions() yet, so a small event loop below plays the coordinator's part.
+// The whole runs use a small event loop that plays the coordinator's part (the scheduler API
+// alone, with fake losses); coord/simulator.hpp drives Hyperband through the real core in
+// simulated_schedulers_test.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -96,11 +97,11 @@ HyperbandOptions opts(int64_t min_t, int64_t max_t, int iterations = 1) {
 
 // Starts one new trial the way the coordinator does; expects next() to offer one.
 TrialId start(Scheduler& s, TrialId id, int expect_bracket, int64_t expect_budget) {
-  const Assignment a = s.next(true);
+  const Assignment a = s.next(true).assignment;
   EXPECT_EQ(a.kind, Assignment::Kind::NewTrial);
   EXPECT_EQ(a.bracket, expect_bracket);
   EXPECT_EQ(a.budget, static_cast<double>(expect_budget));
-  EXPECT_EQ(s.on_trial_start(id, HParams{}, a), expect_budget);
+  EXPECT_EQ(s.on_trial_start(id, HParams{}, a).until, expect_budget);
   return id;
 }
 
@@ -113,47 +114,51 @@ TEST(Hyperband, OneBracketPausesJudgesStopsAndResumes) {
   const double kLoss[9] = {0.9, 0.3, 0.8, 0.7, 0.1, 0.6, 0.5, 0.2, 0.4};
   for (TrialId i = 0; i < 9; ++i) start(*s, i, 0, 1);
   for (TrialId i = 0; i < 8; ++i) {
-    const Decision d = s->on_segment_end(i, 1, kLoss[i]);
+    const Decisions ds = s->on_segment_end(i, 1, kLoss[i]);
+    const Decision& d = ds.own;
     EXPECT_EQ(d.action, Action::Pause) << i;
     EXPECT_EQ(d.bracket, 0);
     EXPECT_EQ(d.rung, 0);
-    EXPECT_TRUE(s->take_decisions().empty());
+    EXPECT_TRUE(ds.others.empty());
   }
   // The last result judges the rung: 8 (0.4) is fourth, so it stops itself; keep 3.
-  const Decision last = s->on_segment_end(8, 1, kLoss[8]);
+  const Decisions judged = s->on_segment_end(8, 1, kLoss[8]);
+  const Decision& last = judged.own;
   EXPECT_EQ(last.action, Action::Stop);
   EXPECT_EQ(last.bracket, 0);
   EXPECT_EQ(last.rung, 0);
   EXPECT_EQ(last.reason, "bracket 0 rung 0 (1 steps): rank 4 of 9, keep 3");
   std::set<TrialId> stopped;
-  for (const auto& td : s->take_decisions()) {
+  for (const auto& td : judged.others) {
     EXPECT_EQ(td.decision.action, Action::Stop);
     EXPECT_EQ(td.decision.bracket, 0);
     EXPECT_EQ(td.decision.rung, 0);
     stopped.insert(td.trial);
   }
   EXPECT_EQ(stopped, (std::set<TrialId>{0, 2, 3, 5, 6}));
-  EXPECT_TRUE(s->take_decisions().empty());  // handed over once
-  // Winners resume best first, to the next rung's budget.
+  // Winners resume best first, to the next rung's budget; the stops were handed over once.
   for (TrialId want : {4, 7, 1}) {
-    const Assignment a = s->next(true);
+    const NextWork work = s->next(true);
+    EXPECT_TRUE(work.others.empty());
+    const Assignment& a = work.assignment;
     ASSERT_EQ(a.kind, Assignment::Kind::Resume);
     EXPECT_EQ(a.trial, want);
     EXPECT_EQ(a.until, 3);
   }
   // Rung 1 (3 steps): 7 arrives last and wins (keep 1); 4 and 1 were paused and stop.
-  EXPECT_EQ(s->on_segment_end(4, 3, 0.25).action, Action::Pause);
-  EXPECT_EQ(s->on_segment_end(1, 3, 0.3).action, Action::Pause);
-  const Decision win = s->on_segment_end(7, 3, 0.05);
+  EXPECT_EQ(s->on_segment_end(4, 3, 0.25).own.action, Action::Pause);
+  EXPECT_EQ(s->on_segment_end(1, 3, 0.3).own.action, Action::Pause);
+  const Decisions rung1 = s->on_segment_end(7, 3, 0.05);
+  const Decision& win = rung1.own;
   EXPECT_EQ(win.action, Action::Continue);
   EXPECT_EQ(win.until, 9);
   EXPECT_EQ(win.rung, 1);
   EXPECT_EQ(win.reason, "bracket 0 rung 1 (3 steps): rank 1 of 3, keep 1: promoted to 9 steps");
-  const auto stops = s->take_decisions();
+  const OtherDecisions& stops = rung1.others;
   ASSERT_EQ(stops.size(), 2u);
   EXPECT_EQ(stops[0].trial, 4);  // in rank order
   EXPECT_EQ(stops[1].trial, 1);
-  const Decision done = s->on_segment_end(7, 9, 0.01);
+  const Decision done = s->on_segment_end(7, 9, 0.01).own;
   EXPECT_EQ(done.action, Action::Complete);
   EXPECT_EQ(done.rung, 2);
   EXPECT_EQ(done.bracket, 0);
@@ -164,28 +169,28 @@ TEST(Hyperband, OneBracketPausesJudgesStopsAndResumes) {
 TEST(Hyperband, TiesGoToTheLowerTrialId) {
   auto s = make_hyperband_scheduler(opts(1, 9));
   for (TrialId i = 0; i < 9; ++i) start(*s, i, 0, 1);
-  for (TrialId i = 8; i >= 1; --i) s->on_segment_end(i, 1, 1.0);
-  EXPECT_EQ(s->on_segment_end(0, 1, 1.0).action, Action::Continue);  // all tied: 0, 1, 2 win
-  s->take_decisions();
-  EXPECT_EQ(s->next(true).trial, 1);
-  EXPECT_EQ(s->next(true).trial, 2);
+  for (TrialId i = 8; i >= 1; --i) EXPECT_EQ(s->on_segment_end(i, 1, 1.0).own.action, Action::Pause);
+  const Decisions ds = s->on_segment_end(0, 1, 1.0);
+  EXPECT_EQ(ds.own.action, Action::Continue);  // all tied: 0, 1, 2 win
+  EXPECT_EQ(ds.others.size(), 6u);             // 3..8 lose
+  EXPECT_EQ(s->next(true).assignment.trial, 1);
+  EXPECT_EQ(s->next(true).assignment.trial, 2);
 }
 
 TEST(Hyperband, NextBracketStartsWhileOneWaits) {
   auto s = make_hyperband_scheduler(opts(1, 9));
   for (TrialId i = 0; i < 9; ++i) start(*s, i, 0, 1);
-  for (TrialId i = 0; i < 8; ++i) s->on_segment_end(i, 1, static_cast<double>(i));
+  for (TrialId i = 0; i < 8; ++i) EXPECT_EQ(s->on_segment_end(i, 1, static_cast<double>(i)).own.action, Action::Pause);
   // Trial 8 still runs: bracket 0 cannot move, so an idle group starts bracket 1.
   for (TrialId i = 9; i < 14; ++i) start(*s, i, 1, 3);
   start(*s, 14, 2, 9);
   start(*s, 15, 2, 9);
   start(*s, 16, 2, 9);
   // Every configuration of the iteration has started; the rest waits on running trials.
-  EXPECT_EQ(s->next(true).kind, Assignment::Kind::Wait);
+  EXPECT_EQ(s->next(true).assignment.kind, Assignment::Kind::Wait);
   // Once the rung is judged, its winners come before anything else.
-  s->on_segment_end(8, 1, 8.0);
-  EXPECT_EQ(s->take_decisions().size(), 5u);  // 3..7 were paused; 8 stops itself
-  const Assignment a = s->next(true);
+  EXPECT_EQ(s->on_segment_end(8, 1, 8.0).others.size(), 5u);  // 3..7 were paused; 8 stops itself
+  const Assignment a = s->next(true).assignment;
   EXPECT_EQ(a.kind, Assignment::Kind::Resume);
   EXPECT_EQ(a.trial, 0);
   EXPECT_EQ(a.bracket, 0);
@@ -194,60 +199,60 @@ TEST(Hyperband, NextBracketStartsWhileOneWaits) {
 TEST(Hyperband, WaitWhileRunningThenDone) {
   auto s = make_hyperband_scheduler(opts(5, 5));  // s_max = 0: one bracket of 1 trial at 5
   start(*s, 0, 0, 5);
-  EXPECT_EQ(s->next(true).kind, Assignment::Kind::Wait);
-  const Decision d = s->on_segment_end(0, 5, 0.5);
+  EXPECT_EQ(s->next(true).assignment.kind, Assignment::Kind::Wait);
+  const Decision d = s->on_segment_end(0, 5, 0.5).own;
   EXPECT_EQ(d.action, Action::Complete);
   EXPECT_EQ(d.bracket, 0);
   EXPECT_EQ(d.rung, 0);
-  EXPECT_EQ(s->next(true).kind, Assignment::Kind::Done);
-  EXPECT_EQ(s->next(false).kind, Assignment::Kind::Done);
+  EXPECT_EQ(s->next(true).assignment.kind, Assignment::Kind::Done);
+  EXPECT_EQ(s->next(false).assignment.kind, Assignment::Kind::Done);
 }
 
 TEST(Hyperband, FailedPausedTrialGivesItsSlotToTheNextBest) {
   auto s = make_hyperband_scheduler(opts(1, 9));
   for (TrialId i = 0; i < 9; ++i) start(*s, i, 0, 1);
-  for (TrialId i = 0; i < 8; ++i) s->on_segment_end(i, 1, static_cast<double>(i));  // 0 is best
-  s->on_trial_failed(0);  // e.g. stopped from outside while paused
-  EXPECT_EQ(s->on_segment_end(8, 1, 8.0).action, Action::Stop);
+  for (TrialId i = 0; i < 8; ++i) EXPECT_EQ(s->on_segment_end(i, 1, static_cast<double>(i)).own.action, Action::Pause);  // 0 is best
+  EXPECT_TRUE(s->on_trial_failed(0).empty());  // e.g. stopped from outside while paused
+  const Decisions ds = s->on_segment_end(8, 1, 8.0);
+  EXPECT_EQ(ds.own.action, Action::Stop);
   std::set<TrialId> stopped;
-  for (const auto& td : s->take_decisions()) stopped.insert(td.trial);
+  for (const auto& td : ds.others) stopped.insert(td.trial);
   EXPECT_EQ(stopped, (std::set<TrialId>{4, 5, 6, 7}));  // no decision for the failed one
   std::vector<TrialId> resumed;
-  for (int i = 0; i < 3; ++i) resumed.push_back(s->next(true).trial);
+  for (int i = 0; i < 3; ++i) resumed.push_back(s->next(true).assignment.trial);
   EXPECT_EQ(resumed, (std::vector<TrialId>{1, 2, 3}));
 }
 
 TEST(Hyperband, RunningFailureCompletesTheRung) {
   auto s = make_hyperband_scheduler(opts(1, 9));
   for (TrialId i = 0; i < 9; ++i) start(*s, i, 0, 1);
-  for (TrialId i = 1; i < 9; ++i) s->on_segment_end(i, 1, static_cast<double>(i));
-  s->on_trial_failed(0);  // the last missing result is a failure: the rung is judged now
-  const auto stops = s->take_decisions();
+  for (TrialId i = 1; i < 9; ++i) EXPECT_EQ(s->on_segment_end(i, 1, static_cast<double>(i)).own.action, Action::Pause);
+  const OtherDecisions stops = s->on_trial_failed(0);  // the last missing result: the rung is judged now
   EXPECT_EQ(stops.size(), 5u);  // 4..8 lose; 1, 2, 3 win; 0 failed
   std::vector<TrialId> resumed;
-  for (int i = 0; i < 3; ++i) resumed.push_back(s->next(true).trial);
+  for (int i = 0; i < 3; ++i) resumed.push_back(s->next(true).assignment.trial);
   EXPECT_EQ(resumed, (std::vector<TrialId>{1, 2, 3}));
   // A promoted trial that fails while waiting leaves the queue and counts +inf at rung 1.
-  s->on_trial_failed(2);
-  s->on_segment_end(1, 3, 0.5);
-  const Decision d = s->on_segment_end(3, 3, 0.7);
+  EXPECT_TRUE(s->on_trial_failed(2).empty());
+  EXPECT_EQ(s->on_segment_end(1, 3, 0.5).own.action, Action::Pause);
+  const Decisions ds = s->on_segment_end(3, 3, 0.7);
+  EXPECT_TRUE(ds.others.empty());  // 1 won; it is resumed, not stopped
+  const Decision& d = ds.own;
   EXPECT_EQ(d.action, Action::Stop);
   EXPECT_EQ(d.reason, "bracket 0 rung 1 (3 steps): rank 2 of 3, keep 1");
-  const Assignment a = s->next(true);
+  const Assignment a = s->next(true).assignment;
   ASSERT_EQ(a.kind, Assignment::Kind::Resume);
   EXPECT_EQ(a.trial, 1);
   EXPECT_EQ(a.until, 9);
   // Failures of unknown or finished trials are ignored.
-  s->on_trial_failed(42);
-  s->on_trial_failed(5);
-  EXPECT_TRUE(s->take_decisions().empty());
+  EXPECT_TRUE(s->on_trial_failed(42).empty());
+  EXPECT_TRUE(s->on_trial_failed(5).empty());
 }
 
 TEST(Hyperband, AllFailedEndsTheBracket) {
   auto s = make_hyperband_scheduler(opts(1, 3));  // s_max = 1: 3@1 1@3 | 2@3
   for (TrialId i = 0; i < 3; ++i) start(*s, i, 0, 1);
-  for (TrialId i = 0; i < 3; ++i) s->on_trial_failed(i);
-  EXPECT_TRUE(s->take_decisions().empty());
+  for (TrialId i = 0; i < 3; ++i) EXPECT_TRUE(s->on_trial_failed(i).empty());
   start(*s, 3, 1, 3);  // bracket 0 is over, nothing to resume
 }
 
@@ -276,8 +281,8 @@ struct Driver {
   bool overlapped = false;  // a bracket started while an earlier one had paused trials
   int paused_count = 0, resumed_count = 0, take_stops = 0;
 
-  void take() {
-    for (const auto& td : s.take_decisions()) {
+  void take(const OtherDecisions& others) {
+    for (const auto& td : others) {
       ASSERT_EQ(td.decision.action, Action::Stop);
       ASSERT_EQ(st.at(td.trial), St::Paused) << "decision for a trial that is not paused";
       ASSERT_EQ(td.decision.bracket, bracket_of.at(td.trial));
@@ -290,15 +295,17 @@ struct Driver {
   bool fill() {
     while (static_cast<int>(running.size()) < groups) {
       const bool can = next_id < max_trials;
-      const Assignment a = s.next(can);
-      take();
+      const NextWork work = s.next(can);
+      take(work.others);
+      const Assignment& a = work.assignment;
       if (a.kind == Assignment::Kind::NewTrial) {
         EXPECT_TRUE(can);
         const TrialId id = next_id++;
         for (const auto& [t, b] : bracket_of)
           if (b < a.bracket && st[t] == St::Paused) overlapped = true;
-        const int64_t until = s.on_trial_start(id, HParams{}, a);
-        take();
+        const TrialStart started = s.on_trial_start(id, HParams{}, a);
+        take(started.others);
+        const int64_t until = started.until;
         EXPECT_EQ(static_cast<double>(until), a.budget);
         st[id] = St::Running;
         bracket_of[id] = a.bracket;
@@ -323,13 +330,13 @@ struct Driver {
     running.pop_front();
     if (fail_at.count({seg.trial, seg.until})) {
       st[seg.trial] = St::Failed;
-      s.on_trial_failed(seg.trial);
-      take();
+      take(s.on_trial_failed(seg.trial));
       return;
     }
     ++results[{bracket_of.at(seg.trial), seg.until}];
-    const Decision d = s.on_segment_end(seg.trial, seg.until, loss(seg.trial, seg.until));
-    take();
+    const Decisions ds = s.on_segment_end(seg.trial, seg.until, loss(seg.trial, seg.until));
+    take(ds.others);
+    const Decision& d = ds.own;
     EXPECT_EQ(d.bracket, bracket_of.at(seg.trial));
     EXPECT_GE(d.rung, 0);
     switch (d.action) {
@@ -349,6 +356,7 @@ struct Driver {
         completed[bracket_of.at(seg.trial)].insert(seg.trial);
         break;
       case Action::Clone:
+      case Action::Rebase:
         ADD_FAILURE() << "hyperband never clones";
     }
   }
@@ -445,16 +453,17 @@ TEST(HyperbandRun, ShrinkWhileTrialsAreStillRunning) {
   // The first rung is judged when next(false) comes, after some results are already in.
   auto s = make_hyperband_scheduler(opts(1, 9));
   for (TrialId i = 0; i < 4; ++i) start(*s, i, 0, 1);
-  for (TrialId i = 0; i < 4; ++i) EXPECT_EQ(s->on_segment_end(i, 1, static_cast<double>(i)).action, Action::Pause);
-  const Assignment a = s->next(false);  // no more trials: bracket 0 keeps 4, keeps floor(4/3) = 1
+  for (TrialId i = 0; i < 4; ++i) EXPECT_EQ(s->on_segment_end(i, 1, static_cast<double>(i)).own.action, Action::Pause);
+  const NextWork work = s->next(false);  // no more trials: bracket 0 keeps 4, keeps floor(4/3) = 1
+  const Assignment& a = work.assignment;
   ASSERT_EQ(a.kind, Assignment::Kind::Resume);
   EXPECT_EQ(a.trial, 0);
   EXPECT_EQ(a.until, 3);
-  EXPECT_EQ(s->take_decisions().size(), 3u);
-  EXPECT_EQ(s->next(false).kind, Assignment::Kind::Wait);
-  EXPECT_EQ(s->on_segment_end(0, 3, 0.0).action, Action::Continue);  // alone at rung 1
-  EXPECT_EQ(s->on_segment_end(0, 9, 0.0).action, Action::Complete);
-  EXPECT_EQ(s->next(false).kind, Assignment::Kind::Done);
+  EXPECT_EQ(work.others.size(), 3u);  // the rung judged by next(false): 1, 2, 3 stop
+  EXPECT_EQ(s->next(false).assignment.kind, Assignment::Kind::Wait);
+  EXPECT_EQ(s->on_segment_end(0, 3, 0.0).own.action, Action::Continue);  // alone at rung 1
+  EXPECT_EQ(s->on_segment_end(0, 9, 0.0).own.action, Action::Complete);
+  EXPECT_EQ(s->next(false).assignment.kind, Assignment::Kind::Done);
 }
 
 TEST(HyperbandRun, SameEventsSameDecisions) {

@@ -1,6 +1,7 @@
 // PBT: quantile sizes, explore (clipping, rounding, neighbours, resample rate), asynchronous
 // exploit with the source's step, burn-in, turn-taking when the population outnumbers the
-// groups, synchronous barriers (own decision + take_decisions + deferred clones), failures,
+// groups, synchronous barriers (own decision + decisions about others: deferred clones as
+// Rebase), failures,
 // and identical decisions for identical events.
 #include <gtest/gtest.h>
 
@@ -137,12 +138,12 @@ PbtOptions small(int population, int64_t max_t = 100) {
 // Creates the whole population; expects NewTrial each time.
 void create(Scheduler& s, int n, std::map<TrialId, HParams>* hps = nullptr) {
   for (TrialId id = 0; id < n; ++id) {
-    const Assignment a = s.next(true);
+    const Assignment a = s.next(true).assignment;
     ASSERT_EQ(a.kind, Assignment::Kind::NewTrial);
     EXPECT_EQ(a.budget, 10);
     const HParams hp = hp_of(0.001 * static_cast<double>(id + 1), 0.01, 3, "sgd");
     if (hps) (*hps)[id] = hp;
-    EXPECT_EQ(s.on_trial_start(id, hp, a), 10);
+    EXPECT_EQ(s.on_trial_start(id, hp, a).until, 10);
   }
 }
 
@@ -154,35 +155,36 @@ TEST(PbtAsync, BottomTrialClonesATopTrialFromTheSourcesStep) {
   EXPECT_EQ(s->max_steps(), 100);
   std::map<TrialId, HParams> hps;
   create(*s, 4, &hps);
-  EXPECT_EQ(s->next(true).kind, Assignment::Kind::Wait);  // population complete, all running
+  EXPECT_EQ(s->next(true).assignment.kind, Assignment::Kind::Wait);  // population complete, all running
   // Step 10: each is ranked among those with a score so far; none is ever in a bottom quantile.
   const double first[4] = {0.4, 0.3, 0.2, 0.1};
   for (TrialId id = 0; id < 4; ++id) {
-    const Decision d = s->on_segment_end(id, 10, first[id]);
+    const Decision d = s->on_segment_end(id, 10, first[id]).own;
     EXPECT_EQ(d.action, Action::Continue) << id << ": " << d.reason;
     EXPECT_EQ(d.until, 20);
   }
   // Trial 0 reaches 20 with the worst loss: bottom 1 of 4 -> clone the top trial, 3, whose last
   // segment ended at step 10, so trial 0 restarts from step 10 and runs to 20.
-  const Decision c = s->on_segment_end(0, 20, 0.5);
+  const Decisions cloned = s->on_segment_end(0, 20, 0.5);
+  EXPECT_TRUE(cloned.others.empty());  // asynchronous: only ever about the trial that arrived
+  const Decision& c = cloned.own;
   ASSERT_EQ(c.action, Action::Clone) << c.reason;
   EXPECT_EQ(c.source, 3);
   EXPECT_EQ(c.until, 20);
   Rng rng(derive_seed(derive_seed(5, "pbt", 0), "exploit", 20));  // the documented stream
   EXPECT_EQ(c.hparams, pbt_explore(space, hps[3], rng, o));
   EXPECT_NE(c.reason.find("clone trial 3"), std::string::npos) << c.reason;
-  EXPECT_TRUE(s->take_decisions().empty());
   // The clone has no score until it reports again, so it is neither ranked nor copied from.
-  const Decision d1 = s->on_segment_end(1, 20, 0.05);
+  const Decision d1 = s->on_segment_end(1, 20, 0.05).own;
   EXPECT_EQ(d1.action, Action::Continue);
   EXPECT_NE(d1.reason.find("rank 1 of 3"), std::string::npos) << d1.reason;
   // Trial 2 is now the worst of 1 (0.05), 3 (0.1), 2 (0.6): k = 1, it clones the top, 1 (step 20).
-  const Decision d2 = s->on_segment_end(2, 20, 0.6);
+  const Decision d2 = s->on_segment_end(2, 20, 0.6).own;
   ASSERT_EQ(d2.action, Action::Clone);
   EXPECT_EQ(d2.source, 1);
   EXPECT_EQ(d2.until, 30);
   // The cloned trial reports from its new state: step 20, ranked again.
-  EXPECT_EQ(s->on_segment_end(0, 20, 0.01).action, Action::Continue);
+  EXPECT_EQ(s->on_segment_end(0, 20, 0.01).own.action, Action::Continue);
 }
 
 TEST(PbtAsync, BurnInDelaysExploit) {
@@ -191,14 +193,14 @@ TEST(PbtAsync, BurnInDelaysExploit) {
   o.burn_in = 30;
   auto s = make_pbt_scheduler(space, 1, o);
   create(*s, 2);
-  EXPECT_EQ(s->on_segment_end(0, 10, 0.1).action, Action::Continue);
-  const Decision early = s->on_segment_end(1, 10, 0.9);  // bottom of 2, but before burn_in
+  EXPECT_EQ(s->on_segment_end(0, 10, 0.1).own.action, Action::Continue);
+  const Decision early = s->on_segment_end(1, 10, 0.9).own;  // bottom of 2, but before burn_in
   EXPECT_EQ(early.action, Action::Continue);
   EXPECT_NE(early.reason.find("burn_in"), std::string::npos);
-  EXPECT_EQ(s->on_segment_end(0, 20, 0.1).action, Action::Continue);
-  EXPECT_EQ(s->on_segment_end(1, 20, 0.9).action, Action::Continue);
-  EXPECT_EQ(s->on_segment_end(0, 30, 0.1).action, Action::Continue);
-  const Decision d = s->on_segment_end(1, 30, 0.9);  // step 30 >= burn_in: exploit
+  EXPECT_EQ(s->on_segment_end(0, 20, 0.1).own.action, Action::Continue);
+  EXPECT_EQ(s->on_segment_end(1, 20, 0.9).own.action, Action::Continue);
+  EXPECT_EQ(s->on_segment_end(0, 30, 0.1).own.action, Action::Continue);
+  const Decision d = s->on_segment_end(1, 30, 0.9).own;  // step 30 >= burn_in: exploit
   EXPECT_EQ(d.action, Action::Clone);
   EXPECT_EQ(d.source, 0);
   EXPECT_EQ(d.until, 40);
@@ -207,69 +209,69 @@ TEST(PbtAsync, BurnInDelaysExploit) {
 TEST(PbtAsync, LastSegmentIsShortAndEndsComplete) {
   auto s = make_pbt_scheduler(test_space(), 1, small(1, 25));
   create(*s, 1);
-  EXPECT_EQ(s->on_segment_end(0, 10, 0.5).until, 20);
-  EXPECT_EQ(s->on_segment_end(0, 20, 0.5).until, 25);  // min(step + interval, max_t)
-  const Decision d = s->on_segment_end(0, 25, 0.5);
+  EXPECT_EQ(s->on_segment_end(0, 10, 0.5).own.until, 20);
+  EXPECT_EQ(s->on_segment_end(0, 20, 0.5).own.until, 25);  // min(step + interval, max_t)
+  const Decision d = s->on_segment_end(0, 25, 0.5).own;
   EXPECT_EQ(d.action, Action::Complete);
-  EXPECT_EQ(s->next(true).kind, Assignment::Kind::Done);  // completed trials are not replaced
+  EXPECT_EQ(s->next(true).assignment.kind, Assignment::Kind::Done);  // completed trials are not replaced
 }
 
 TEST(PbtAsync, FailedTrialsAreReplacedOnlyWhileNewTrialsMayStart) {
   auto s = make_pbt_scheduler(test_space(), 1, small(2));
   create(*s, 2);
-  s->on_trial_failed(1);
-  s->on_trial_failed(1);  // twice is harmless
-  s->on_trial_failed(77);
-  const Assignment a = s->next(true);
+  EXPECT_TRUE(s->on_trial_failed(1).empty());
+  EXPECT_TRUE(s->on_trial_failed(1).empty());  // twice is harmless
+  EXPECT_TRUE(s->on_trial_failed(77).empty());
+  const Assignment a = s->next(true).assignment;
   EXPECT_EQ(a.kind, Assignment::Kind::NewTrial);
-  EXPECT_EQ(s->on_trial_start(2, HParams{}, a), 10);
-  s->on_trial_failed(2);
-  EXPECT_EQ(s->next(false).kind, Assignment::Kind::Wait);  // trial 0 still runs
-  EXPECT_EQ(s->next(true).kind, Assignment::Kind::Wait);   // closed for good
-  s->on_trial_failed(0);
-  EXPECT_EQ(s->next(true).kind, Assignment::Kind::Done);
+  EXPECT_EQ(s->on_trial_start(2, HParams{}, a).until, 10);
+  EXPECT_TRUE(s->on_trial_failed(2).empty());
+  EXPECT_EQ(s->next(false).assignment.kind, Assignment::Kind::Wait);  // trial 0 still runs
+  EXPECT_EQ(s->next(true).assignment.kind, Assignment::Kind::Wait);   // closed for good
+  EXPECT_TRUE(s->on_trial_failed(0).empty());
+  EXPECT_EQ(s->next(true).assignment.kind, Assignment::Kind::Done);
 }
 
 TEST(PbtTurns, PopulationLargerThanGroupsTakesTurns) {
   // Three trials, one group: trials yield their group at each interval end to whoever is
   // furthest behind (slots still to create first); a clone never yields.
   auto s = make_pbt_scheduler(test_space(), 3, small(3, 40));
-  Assignment a = s->next(true);
+  Assignment a = s->next(true).assignment;
   ASSERT_EQ(a.kind, Assignment::Kind::NewTrial);
-  s->on_trial_start(0, hp_of(0.01, 0.1, 3, "sgd"), a);
-  Decision d = s->on_segment_end(0, 10, 0.3);
+  EXPECT_EQ(s->on_trial_start(0, hp_of(0.01, 0.1, 3, "sgd"), a).until, 10);
+  Decision d = s->on_segment_end(0, 10, 0.3).own;
   EXPECT_EQ(d.action, Action::Pause);
   EXPECT_NE(d.reason.find("slots still to be created"), std::string::npos) << d.reason;
-  a = s->next(true);
+  a = s->next(true).assignment;
   ASSERT_EQ(a.kind, Assignment::Kind::NewTrial);
-  s->on_trial_start(1, hp_of(0.02, 0.1, 3, "sgd"), a);
-  EXPECT_EQ(s->on_segment_end(1, 10, 0.2).action, Action::Pause);
-  a = s->next(true);
+  EXPECT_EQ(s->on_trial_start(1, hp_of(0.02, 0.1, 3, "sgd"), a).until, 10);
+  EXPECT_EQ(s->on_segment_end(1, 10, 0.2).own.action, Action::Pause);
+  a = s->next(true).assignment;
   ASSERT_EQ(a.kind, Assignment::Kind::NewTrial);
-  s->on_trial_start(2, hp_of(0.03, 0.1, 3, "sgd"), a);
-  d = s->on_segment_end(2, 10, 0.1);  // best of three: not bottom; 0 and 1 wait at step 10
+  EXPECT_EQ(s->on_trial_start(2, hp_of(0.03, 0.1, 3, "sgd"), a).until, 10);
+  d = s->on_segment_end(2, 10, 0.1).own;  // best of three: not bottom; 0 and 1 wait at step 10
   EXPECT_EQ(d.action, Action::Pause);
   EXPECT_NE(d.reason.find("trial 0 (step 10) waits for a group"), std::string::npos) << d.reason;
   // Population complete: resumes go to the furthest behind, lowest id first.
-  a = s->next(true);
+  a = s->next(true).assignment;
   ASSERT_EQ(a.kind, Assignment::Kind::Resume);
   EXPECT_EQ(a.trial, 0);
   EXPECT_EQ(a.until, 20);
   // Trial 0 is the worst: it clones trial 2 now (from step 10) instead of waiting.
-  d = s->on_segment_end(0, 20, 0.9);
+  d = s->on_segment_end(0, 20, 0.9).own;
   ASSERT_EQ(d.action, Action::Clone);
   EXPECT_EQ(d.source, 2);
   EXPECT_EQ(d.until, 20);
   // Trial 0 reports from its new state; 1 and 2 (step 10) wait, so it yields.
-  EXPECT_EQ(s->on_segment_end(0, 20, 0.05).action, Action::Pause);
-  a = s->next(true);
+  EXPECT_EQ(s->on_segment_end(0, 20, 0.05).own.action, Action::Pause);
+  a = s->next(true).assignment;
   EXPECT_EQ(a.trial, 1);
   EXPECT_EQ(a.until, 20);
-  EXPECT_EQ(s->on_segment_end(1, 20, 0.08).action, Action::Pause);  // 2 at 10 is behind
-  a = s->next(true);
+  EXPECT_EQ(s->on_segment_end(1, 20, 0.08).own.action, Action::Pause);  // 2 at 10 is behind
+  a = s->next(true).assignment;
   EXPECT_EQ(a.trial, 2);
-  EXPECT_EQ(s->on_segment_end(2, 20, 0.07).action, Action::Pause);  // 0 and 1 at 20 wait
-  a = s->next(true);
+  EXPECT_EQ(s->on_segment_end(2, 20, 0.07).own.action, Action::Pause);  // 0 and 1 at 20 wait
+  a = s->next(true).assignment;
   EXPECT_EQ(a.trial, 0);
   EXPECT_EQ(a.until, 30);
 }
@@ -312,10 +314,9 @@ struct Driver {
     if (steps.size() > 1) sync_barrier_ok = false;
   }
 
-  void take() {
-    for (const auto& td : s.take_decisions()) {
-      ASSERT_EQ(td.decision.action, Action::Clone);
-      ASSERT_EQ(td.decision.until, 0);
+  void take(const OtherDecisions& others) {
+    for (const auto& td : others) {
+      ASSERT_EQ(td.decision.action, Action::Rebase);
       ASSERT_TRUE(paused.count(td.trial));
       check_barrier();
       hp[td.trial] = td.decision.hparams;
@@ -328,13 +329,16 @@ struct Driver {
 
   bool fill() {
     while (static_cast<int>(running.size()) < groups) {
-      const Assignment a = s.next(true);
-      take();
+      const NextWork work = s.next(true);
+      take(work.others);
+      const Assignment& a = work.assignment;
       if (a.kind == Assignment::Kind::NewTrial) {
         const TrialId id = next_id++;
         Rng rng(derive_seed(11, "init", static_cast<uint64_t>(id)));
         hp[id] = hp_of(std::pow(10.0, rng.uniform(-4, -1)), 0.1, 3, "sgd");
-        const int64_t until = s.on_trial_start(id, hp[id], a);
+        const TrialStart started = s.on_trial_start(id, hp[id], a);
+        take(started.others);
+        const int64_t until = started.until;
         EXPECT_EQ(until, until_from(0));
         state_step[id] = 0;
         running.push_back({id, 0, until});
@@ -367,14 +371,14 @@ struct Driver {
     const TrialId id = seg.trial;
     if (fail_at.count({id, seg.until})) {
       failed.insert(id);
-      s.on_trial_failed(id);
-      take();
+      take(s.on_trial_failed(id));
       log.push_back("fail " + std::to_string(id));
       return;
     }
     state_step[id] = seg.until;
-    const Decision d = s.on_segment_end(id, seg.until, loss(hp.at(id), seg.until));
-    take();
+    const Decisions ds = s.on_segment_end(id, seg.until, loss(hp.at(id), seg.until));
+    take(ds.others);
+    const Decision& d = ds.own;
     log.push_back(std::to_string(id) + "@" + std::to_string(seg.until) + " " + action_name(d.action) + " " +
                   std::to_string(d.until) + " " + d.reason);
     switch (d.action) {
@@ -399,6 +403,9 @@ struct Driver {
         break;
       case Action::Stop:
         ADD_FAILURE() << "pbt never stops a trial";
+        break;
+      case Action::Rebase:
+        ADD_FAILURE() << "a Rebase is never about the trial that arrived";
     }
   }
 
@@ -482,31 +489,31 @@ TEST(PbtSync, BarrierRanksEveryoneAndDefersPausedClones) {
   auto s = make_pbt_scheduler(space, 2, o);
   std::map<TrialId, HParams> hps;
   create(*s, 3, &hps);
-  Decision d = s->on_segment_end(0, 10, 0.9);  // worst
+  Decision d = s->on_segment_end(0, 10, 0.9).own;  // worst
   EXPECT_EQ(d.action, Action::Pause);
   EXPECT_NE(d.reason.find("2 trial(s) behind"), std::string::npos) << d.reason;
-  EXPECT_EQ(s->on_segment_end(1, 10, 0.1).action, Action::Pause);  // best
-  EXPECT_EQ(s->next(true).kind, Assignment::Kind::Wait);           // waiting trials are not resumed
-  d = s->on_segment_end(2, 10, 0.5);                               // last: the barrier
+  EXPECT_EQ(s->on_segment_end(1, 10, 0.1).own.action, Action::Pause);  // best
+  EXPECT_EQ(s->next(true).assignment.kind, Assignment::Kind::Wait);           // waiting trials are not resumed
+  const Decisions barrier = s->on_segment_end(2, 10, 0.5);  // last: the barrier
+  d = barrier.own;
   EXPECT_EQ(d.action, Action::Continue);
   EXPECT_EQ(d.until, 20);
-  const auto td = s->take_decisions();
+  const OtherDecisions& td = barrier.others;
   ASSERT_EQ(td.size(), 1u);
   EXPECT_EQ(td[0].trial, 0);
-  EXPECT_EQ(td[0].decision.action, Action::Clone);
+  EXPECT_EQ(td[0].decision.action, Action::Rebase);  // deferred: copied at resume
   EXPECT_EQ(td[0].decision.source, 1);
-  EXPECT_EQ(td[0].decision.until, 0);  // deferred: copied at resume
   Rng rng(derive_seed(derive_seed(2, "pbt", 0), "exploit", 10));
   EXPECT_EQ(td[0].decision.hparams, pbt_explore(space, hps[1], rng, o));
   // The deferred clone is resumed first, from its source's step.
-  Assignment a = s->next(true);
+  Assignment a = s->next(true).assignment;
   ASSERT_EQ(a.kind, Assignment::Kind::Resume);
   EXPECT_EQ(a.trial, 0);
   EXPECT_EQ(a.until, 20);
-  a = s->next(true);
+  a = s->next(true).assignment;
   EXPECT_EQ(a.trial, 1);
   EXPECT_EQ(a.until, 20);
-  EXPECT_EQ(s->next(true).kind, Assignment::Kind::Wait);
+  EXPECT_EQ(s->next(true).assignment.kind, Assignment::Kind::Wait);
 }
 
 TEST(PbtSync, ArrivingTrialClonesNowOrHoldsItsStateForClones) {
@@ -516,29 +523,32 @@ TEST(PbtSync, ArrivingTrialClonesNowOrHoldsItsStateForClones) {
     // The last to arrive is the worst: it clones at once from a waiting source.
     auto s = make_pbt_scheduler(test_space(), 2, o);
     create(*s, 3);
-    s->on_segment_end(0, 10, 0.1);
-    s->on_segment_end(1, 10, 0.5);
-    const Decision d = s->on_segment_end(2, 10, 0.9);
+    EXPECT_EQ(s->on_segment_end(0, 10, 0.1).own.action, Action::Pause);
+    EXPECT_EQ(s->on_segment_end(1, 10, 0.5).own.action, Action::Pause);
+    const Decisions ds = s->on_segment_end(2, 10, 0.9);
+    const Decision& d = ds.own;
     ASSERT_EQ(d.action, Action::Clone);
     EXPECT_EQ(d.source, 0);
     EXPECT_EQ(d.until, 20);
-    EXPECT_TRUE(s->take_decisions().empty());
+    EXPECT_TRUE(ds.others.empty());
   }
   {
     // The last to arrive is the best and trial 2 clones it: it pauses until the copy is made.
     auto s = make_pbt_scheduler(test_space(), 2, o);
     create(*s, 3);
-    s->on_segment_end(1, 10, 0.5);
-    s->on_segment_end(2, 10, 0.9);
-    const Decision d = s->on_segment_end(0, 10, 0.1);
+    EXPECT_EQ(s->on_segment_end(1, 10, 0.5).own.action, Action::Pause);
+    EXPECT_EQ(s->on_segment_end(2, 10, 0.9).own.action, Action::Pause);
+    const Decisions ds = s->on_segment_end(0, 10, 0.1);
+    const Decision& d = ds.own;
     EXPECT_EQ(d.action, Action::Pause);
     EXPECT_NE(d.reason.find("holds its state for the clones of trial(s) 2"), std::string::npos) << d.reason;
-    const auto td = s->take_decisions();
+    const OtherDecisions& td = ds.others;
     ASSERT_EQ(td.size(), 1u);
     EXPECT_EQ(td[0].trial, 2);
+    EXPECT_EQ(td[0].decision.action, Action::Rebase);
     EXPECT_EQ(td[0].decision.source, 0);
     std::vector<TrialId> order;
-    for (int i = 0; i < 3; ++i) order.push_back(s->next(true).trial);
+    for (int i = 0; i < 3; ++i) order.push_back(s->next(true).assignment.trial);
     EXPECT_EQ(order, (std::vector<TrialId>{2, 0, 1}));  // the deferred clone first, then by step and id
   }
 }
@@ -550,35 +560,35 @@ TEST(PbtSync, FailureOrClosingCompletesABarrier) {
     // While new trials may start, a failed trial is replaced and the barrier waits for it.
     auto s = make_pbt_scheduler(test_space(), 2, o);
     create(*s, 3);
-    s->on_segment_end(0, 10, 0.9);
-    s->on_segment_end(1, 10, 0.1);
-    s->on_trial_failed(2);
-    EXPECT_TRUE(s->take_decisions().empty());
-    const Assignment a = s->next(true);
+    EXPECT_EQ(s->on_segment_end(0, 10, 0.9).own.action, Action::Pause);
+    EXPECT_EQ(s->on_segment_end(1, 10, 0.1).own.action, Action::Pause);
+    EXPECT_TRUE(s->on_trial_failed(2).empty());
+    const Assignment a = s->next(true).assignment;
     EXPECT_EQ(a.kind, Assignment::Kind::NewTrial);
   }
   {
     auto s = make_pbt_scheduler(test_space(), 2, o);
     create(*s, 3);
-    s->on_segment_end(0, 10, 0.9);
-    s->on_segment_end(1, 10, 0.1);
-    EXPECT_EQ(s->next(false).kind, Assignment::Kind::Wait);  // no replacements from now on
-    s->on_trial_failed(2);  // nobody behind any more: rank 0 and 1 now
-    const auto td = s->take_decisions();
+    EXPECT_EQ(s->on_segment_end(0, 10, 0.9).own.action, Action::Pause);
+    EXPECT_EQ(s->on_segment_end(1, 10, 0.1).own.action, Action::Pause);
+    EXPECT_EQ(s->next(false).assignment.kind, Assignment::Kind::Wait);  // no replacements from now on
+    const OtherDecisions td = s->on_trial_failed(2);  // nobody behind any more: rank 0 and 1 now
     ASSERT_EQ(td.size(), 1u);
     EXPECT_EQ(td[0].trial, 0);
+    EXPECT_EQ(td[0].decision.action, Action::Rebase);
     EXPECT_EQ(td[0].decision.source, 1);
-    EXPECT_EQ(s->next(false).trial, 0);
-    EXPECT_EQ(s->next(false).trial, 1);
+    EXPECT_EQ(s->next(false).assignment.trial, 0);
+    EXPECT_EQ(s->next(false).assignment.trial, 1);
   }
   {
     // Only two of three trials were created; next(false) closes the population.
     auto s = make_pbt_scheduler(test_space(), 2, o);
     create(*s, 2);
-    s->on_segment_end(0, 10, 0.1);
-    EXPECT_EQ(s->on_segment_end(1, 10, 0.9).action, Action::Pause);  // a slot is still open
-    const Assignment a = s->next(false);
-    const auto td = s->take_decisions();
+    EXPECT_EQ(s->on_segment_end(0, 10, 0.1).own.action, Action::Pause);
+    EXPECT_EQ(s->on_segment_end(1, 10, 0.9).own.action, Action::Pause);  // a slot is still open
+    const NextWork work = s->next(false);  // closes the population: the barrier is complete
+    const Assignment& a = work.assignment;
+    const OtherDecisions& td = work.others;
     ASSERT_EQ(td.size(), 1u);
     EXPECT_EQ(td[0].trial, 1);
     ASSERT_EQ(a.kind, Assignment::Kind::Resume);
