@@ -19,6 +19,7 @@ PACKAGES=(
   python3-h5py                               # tests read result files as users do
   python3-pandas                             # tests: the README's pandas snippet on every kind of result file
   python3-torch                              # tests: reference models written in plain PyTorch
+  chromium                                   # tests: the HTML report in a headless browser
   fortunes                                   # the default corpus: /usr/share/games/fortunes
 )
 

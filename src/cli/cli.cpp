@@ -13,6 +13,7 @@
 #include "mpitune/core/config.hpp"
 #include "mpitune/core/error.hpp"
 #include "mpitune/runtime/report_command.hpp"
+#include "mpitune/runtime/status_command.hpp"
 #include "mpitune/runtime/cli_options.hpp"
 #include "mpitune/runtime/model_commands.hpp"
 #include "mpitune/runtime/run.hpp"
@@ -34,6 +35,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  run       run an experiment (under mpirun/srun: rank 0 coordinates, the others train)\n"
     "  report    print the cost table and best configuration of result files\n"
+    "  status    the live view of a running or finished experiment (--watch S to follow it)\n"
     "  validate  check a config without running it\n"
     "  eval      the loss of a Hugging Face model (or LoRA adapter) on a corpus\n"
     "  export    a kept trial's weights as a Hugging Face model or PEFT adapter folder\n"
@@ -67,6 +69,7 @@ int run_command(int argc, char** argv, const std::vector<std::string>& args) {
       ("config,c", po::value<std::string>(), "experiment INI file (configs/*.ini are examples)")
       ("set,s", po::value<std::vector<std::string>>()->composing(), "override a key: section.key=value (repeatable)")
       ("quiet,q", "no live status table")
+      ("verbose,v", "the live status also has a line per busy group")
       ("resume", po::value<std::string>()->implicit_value(""), "continue the interrupted experiment in the output, or in FILE (--resume FILE: its own config unless --config)")
       ("no-resume", "never continue an existing output (the overwrite rule applies)")
       ("export", po::value<std::string>(), "export the best trial's final weights here at the end (experiment.export_dir; none: no export)")
@@ -92,6 +95,7 @@ int run_command(int argc, char** argv, const std::vector<std::string>& args) {
     if (vm.count("set")) req.overrides = vm["set"].as<std::vector<std::string>>();
     if (vm.count("export")) req.overrides.push_back("experiment.export_dir=" + vm["export"].as<std::string>());
     req.quiet = vm.count("quiet") > 0;
+    req.verbose = vm.count("verbose") > 0;
     if (vm.count("resume") && vm.count("no-resume"))
       throw ConfigError("--resume", "and --no-resume were both given", "give one of them");
     if (vm.count("resume")) {
@@ -187,6 +191,7 @@ int cli_main(int argc, char** argv) {
   if (cmd == "train-tokenizer") return train_tokenizer_command(args);
   try {
     if (cmd == "report") return report_command(args);
+    if (cmd == "status") return status_command(args);
     if (cmd == "validate") return validate_command(args);
     if (cmd == "eval") return eval_command(args);
     if (cmd == "export") return export_command(args);
@@ -197,7 +202,7 @@ int cli_main(int argc, char** argv) {
     std::fprintf(stderr, "mpitune: error: %s\n", e.what());
     return 1;
   }
-  std::fprintf(stderr, "mpitune: error: unknown command '%s'; the commands are run, report, validate, eval, export, tokenize, train-tokenizer (see mpitune --help)\n",
+  std::fprintf(stderr, "mpitune: error: unknown command '%s'; the commands are run, report, status, validate, eval, export, tokenize, train-tokenizer (see mpitune --help)\n",
                cmd.c_str());
   return 2;
 }

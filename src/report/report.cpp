@@ -45,14 +45,6 @@ std::string best_cell(const RunCost& c) {
   return num(c.best, "%.5g") + (c.best_at_full_budget ? "" : " (" + std::to_string(c.best_budget) + " steps)");
 }
 
-std::string test_cell(const RunCost& c) {
-  if (std::isnan(c.test_loss)) return "-";
-  std::string s = num(c.test_loss, "%.5g");
-  if (!std::isnan(c.test_ci_low) && !std::isnan(c.test_ci_high))
-    s += " [" + num(c.test_ci_low, "%.5g") + ", " + num(c.test_ci_high, "%.5g") + "]";
-  return s;
-}
-
 std::string reach_cell(const ReportRows& rows, const ReportRow& row, double value, const char* format) {
   if (!rows.have_reference) return "";
   if (std::isnan(rows.reference_best)) return "-";  // the reference has no best to reach
@@ -76,8 +68,8 @@ void md_cost_table(std::string& out, const ReportRows& rows) {
     const RunCost& c = row.cost;
     out += "| " + md(c.name) + (row.is_reference ? " (reference)" : "") + " | " + md(row.file) + " | " +
            md(c.method) + " | " + md(c.metric + " (" + c.mode + ")") + " | " + best_cell(c) + " | " +
-           or_dash(num(c.best_any, "%.5g")) + " | " + test_cell(c) + " | " + or_dash(num(c.time_to_best_s, "%.1f")) +
-           " | " + std::to_string(c.devices) + " | " + or_dash(num(c.device_minutes_to_best, "%.2f")) + " | " +
+           or_dash(num(c.best_any, "%.5g")) + " | " + report_cells::test_loss_cell(c) + " | " +
+           or_dash(num(c.time_to_best_s, "%.1f")) + " | " + std::to_string(c.devices) + " | " + or_dash(num(c.device_minutes_to_best, "%.2f")) + " | " +
            or_dash(num(c.device_minutes_total, "%.2f")) + " | " + ratio_cell(rows, row) + " | " +
            reach_cell(rows, row, row.reach.time_s, "%.1f") + " | " +
            reach_cell(rows, row, row.reach.device_minutes, "%.2f") + " |\n";
@@ -152,7 +144,7 @@ void md_per_experiment(std::string& out, const ReportRows& rows) {
     else
       out += "- no metric reported yet\n";
     if (!c.test_label.empty())
-      out += "- test loss: " + test_cell(c) + " (/final \"" + c.test_label + "\": trial " +
+      out += "- test loss: " + report_cells::test_loss_cell(c) + " (/final \"" + c.test_label + "\": trial " +
              std::to_string(c.test_trial) + " trained " + std::to_string(c.test_step) + " steps; " +
              std::to_string(c.test_documents) + " test documents, " + std::to_string(c.bootstrap) +
              " bootstrap resamples)\n";

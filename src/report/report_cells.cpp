@@ -32,5 +32,13 @@ std::string csv(const std::string& s) {
   return out + "\"";
 }
 
+std::string test_loss_cell(const RunCost& c) {
+  if (std::isnan(c.test_loss)) return "-";
+  std::string s = num(c.test_loss, "%.5g");
+  if (!std::isnan(c.test_ci_low) && !std::isnan(c.test_ci_high))
+    s += " [" + num(c.test_ci_low, "%.5g") + ", " + num(c.test_ci_high, "%.5g") + "]";
+  return s;
+}
+
 }  // namespace report_cells
 }  // namespace mpitune

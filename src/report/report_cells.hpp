@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "mpitune/report/run_cost.hpp"
+
 namespace mpitune {
 namespace report_cells {
 
@@ -13,6 +15,8 @@ std::string num(double x, const char* format);
 std::string or_dash(const std::string& s);
 // A Markdown table cell: '|' escaped, newlines as spaces.
 std::string md(const std::string& s);
+// The test loss of a run with its 95% interval: "0.41234 [0.40011, 0.42502]"; "-" without one.
+std::string test_loss_cell(const RunCost& c);
 // A CSV cell: quoted (RFC 4180) when it holds a comma, quote or newline.
 std::string csv(const std::string& s);
 

@@ -176,8 +176,8 @@ std::string run_coordinator(CoordinatorRun& run) {
   };
   auto print_status = [&](double now) {
     if (run.quiet) return;
-    std::fputs(format_status(cfg.experiment.name, cfg.experiment.metric, core.snapshot(now),
-                             scheduler->max_steps()).c_str(), stdout);
+    std::fputs(format_status(cfg.experiment.name, cfg.experiment.metric, core.snapshot(now), scheduler->max_steps(),
+                             run.verbose, run.topo.num_groups).c_str(), stdout);
     std::fflush(stdout);
   };
 

@@ -363,6 +363,7 @@ int run_validated(const RunRequest& req, const std::string& text, bool resume) {
                   cfg.experiment.name.c_str(), method_name(cfg).c_str(), topo.world_size, topo.num_groups,
                   topo.group_size, path.c_str());
     CoordinatorRun run{cfg, topo, channel, *store, info, groups, req.quiet, {}, {}, old ? &*old : nullptr};
+    run.verbose = req.verbose;
     describe_model(cfg, run);
     const double cpu0 = cpu_seconds();
     const std::string outcome = run_coordinator(run);

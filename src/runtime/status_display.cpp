@@ -1,9 +1,21 @@
+// The run's periodic status lines (see runtime/status_display.hpp).
 #include "mpitune/runtime/status_display.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 namespace mpitune {
+namespace {
+
+// A line cut to the width (with "~" where it was cut), ending in "\n".
+std::string fitted(std::string line) {
+  if (line.size() > kStatusLineWidth) line = line.substr(0, kStatusLineWidth - 1) + "~";
+  return line + "\n";
+}
+
+}  // namespace
 
 std::string format_duration(double seconds) {
   char buf[64];
@@ -19,31 +31,42 @@ std::string format_duration(double seconds) {
 }
 
 std::string format_status(const std::string& experiment, const std::string& metric,
-                          const StatusSnapshot& s, int64_t max_steps) {
+                          const StatusSnapshot& s, int64_t max_steps, bool verbose, int num_groups) {
   char buf[512];
   std::string out;
-  std::snprintf(buf, sizeof buf,
-                "== %s | %s elapsed | %.1f device-min | trials %lld: %lld running, %lld paused, "
-                "%lld completed, %lld stopped, %lld failed\n",
-                experiment.c_str(), format_duration(s.elapsed_s).c_str(), s.device_minutes,
+  // A long experiment name must not push the figures off the line.
+  const std::string name = experiment.size() > 48 ? experiment.substr(0, 47) + "~" : experiment;
+  std::snprintf(buf, sizeof buf, "== %s | %s elapsed | %.1f device-min", name.c_str(),
+                format_duration(s.elapsed_s).c_str(), s.device_minutes);
+  out += fitted(buf);
+  std::snprintf(buf, sizeof buf, "   trials %4lld: %lld running, %lld paused, %lld completed, %lld stopped, %lld failed",
                 (long long)s.created, (long long)s.running, (long long)s.paused, (long long)s.completed,
                 (long long)s.stopped, (long long)s.failed);
-  out += buf;
+  out += fitted(buf);
   if (s.best_trial >= 0) {
-    std::snprintf(buf, sizeof buf, "   best %s %.4f  trial %lld  ", metric.c_str(), s.best_metric,
+    std::snprintf(buf, sizeof buf, "   best     %s %.6g trial %lld  ", metric.c_str(), s.best_metric,
                   (long long)s.best_trial);
-    out += buf + s.best_hparams.to_string() + "\n";
+    out += fitted(buf + s.best_hparams.to_string());
   } else {
-    out += "   best: no result yet\n";
+    out += fitted("   best     " + metric + ": no result yet");
   }
-  if (!s.busy.empty()) {
-    out += "   ";
-    for (size_t i = 0; i < s.busy.size(); ++i) {
-      std::snprintf(buf, sizeof buf, "%sg%d: trial %lld step %lld/%lld", i ? " | " : "", s.busy[i].group,
-                    (long long)s.busy[i].trial, (long long)s.busy[i].step, (long long)max_steps);
-      out += buf;
+  const long long busy = static_cast<long long>(s.busy.size());
+  const long long ended = (long long)(s.completed + s.stopped + s.failed);
+  const double per_hour = s.elapsed_s > 0 ? ended * 3600.0 / s.elapsed_s : 0.0;
+  if (num_groups > 0)
+    std::snprintf(buf, sizeof buf, "   groups %4d: %lld busy, %lld idle | %.1f trials/h ended", num_groups, busy,
+                  std::max(0LL, num_groups - busy), per_hour);
+  else
+    std::snprintf(buf, sizeof buf, "   groups %lld busy | %.1f trials/h ended", busy, per_hour);
+  out += fitted(buf);
+  if (verbose) {
+    std::vector<StatusSnapshot::Running> groups = s.busy;
+    std::sort(groups.begin(), groups.end(), [](const auto& a, const auto& b) { return a.group < b.group; });
+    for (const auto& g : groups) {
+      std::snprintf(buf, sizeof buf, "   g%-3d trial %lld  step %lld/%lld", g.group, (long long)g.trial,
+                    (long long)g.step, (long long)max_steps);
+      out += fitted(buf);
     }
-    out += "\n";
   }
   return out;
 }

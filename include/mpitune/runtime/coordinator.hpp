@@ -29,6 +29,7 @@ struct CoordinatorRun {
   // A resumed experiment: what its file held when this job began (its /events are replayed);
   // nullptr for a new one. The store then appends to that file.
   const ExperimentData* resume = nullptr;
+  bool verbose = false;  // the live status has a line per busy group
 };
 
 // Runs the experiment; returns "finished" (it ended), "interrupted" (a signal: every running

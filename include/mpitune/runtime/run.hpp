@@ -17,6 +17,7 @@ struct RunRequest {
   std::vector<std::string> overrides;  // "section.key=value"
   std::string command_line;
   bool quiet = false;                  // no live status table
+  bool verbose = false;                // the live status has a line per busy group
   // --resume / --no-resume (unset: experiment.resume decides); resume_file: `--resume FILE`,
   // whose own config is used when there is no --config.
   std::optional<bool> resume;
