@@ -186,6 +186,7 @@ std::string run_coordinator(CoordinatorRun& run) {
   Backoff backoff;
   double last_tick = 0, last_status = wall_now(), last_flush = wall_now();
   int signals_seen = 0;
+  std::string stopping_reason;  // set while a preempt is under way (below)
   std::string outcome = "finished";
   // Deterministic mode, preempting: the order is frozen (nothing more is released); a group
   // that sent anything after the freeze has a checkpoint newer than what the core has seen.
@@ -233,6 +234,15 @@ std::string run_coordinator(CoordinatorRun& run) {
                       "command continues the experiment\n", name.c_str());
           std::fflush(stdout);
           send_all(core.request_preempt(now, name + " received"));
+          // Until every running trial is checkpointed the file says aborted, flushed now: the
+          // signal may be the launcher's own before it kills the job (mpirun sends SIGTERM to
+          // every rank when one has died, then SIGKILL), and a job killed before its checkpoints
+          // are done ended aborted, not interrupted. finish_interrupted() then says interrupted.
+          stopping_reason = name + " received (from the user, the scheduler, or mpirun after a rank died): "
+                            "checkpointing the running trials; a job killed before they are all written ended here";
+          core.update_summary(now);
+          write_segment(now, "aborted", stopping_reason);
+          run.store.flush();
         } else {
           std::printf("mpitune: %s again: exiting without waiting for the remaining checkpoints\n", name.c_str());
           std::fflush(stdout);
@@ -260,7 +270,7 @@ std::string run_coordinator(CoordinatorRun& run) {
     if (now - last_flush >= 2.0) {
       last_flush = now;
       core.update_summary(now);
-      write_segment(now, "running", "");
+      write_segment(now, stopping_reason.empty() ? "running" : "aborted", stopping_reason);
       run.store.flush();
     }
     if (now - last_status >= cfg.experiment.status_interval_s) {

@@ -204,8 +204,10 @@ class CoordinatorCore {
   // Every group has been sent Shutdown.
   bool done() const;
   StatusSnapshot snapshot(double now) const;
-  // Rewrites the /summary row while running (the shell calls it with each flush).
-  void update_summary(double now) { write_summary("running", now); }
+  // Rewrites the /summary row while running (the shell calls it with each flush): "running", or
+  // "aborted" while a preempt is under way (a job killed before its checkpoints are all written
+  // ended aborted; finish_interrupted() writes "interrupted" once they are).
+  void update_summary(double now) { write_summary(preempting_ ? "aborted" : "running", now); }
   // Writes the final /summary row (status "finished").
   void finish(double now);
   // After a preempt: trials that were running are recorded as paused (they resume in the next
