@@ -21,6 +21,7 @@ PACKAGES=(
   python3-torch                              # tests: reference models written in plain PyTorch
   chromium                                   # tests: the HTML report in a headless browser
   fortunes                                   # the default corpus: /usr/share/games/fortunes
+  iproute2                                   # tests: the two-host run across network namespaces (ip netns)
 )
 
 # Tests: reference ids from npm JavaScript tokenizers. Node.js is often installed outside Debian's

@@ -195,6 +195,7 @@ Tables make_tables(ExperimentConfig& c) {
        }},
       {"overwrite", bool_field(e.overwrite)},
       {"group_size", int_field(e.group_size, 1, 4096)},
+      {"groups_span_nodes", bool_field(e.groups_span_nodes)},
       {"trainable", choice_field(e.trainable, {"gpt", "synthetic"})},
       {"time_budget_s", real_field(e.time_budget_s, 0, kInf)},
       {"status_interval_s", real_field(e.status_interval_s, 0, kInf, true)},
@@ -345,6 +346,19 @@ Tables make_tables(ExperimentConfig& c) {
       {"fail_rank", int_field(fa.fail_rank, -1, 1 << 20)},
       {"fail_attempts", int_field(fa.fail_attempts, 0, 1000000)},
       {"startup_rank", int_field(fa.startup_rank, -1, 1 << 20)},
+  };
+  auto& si = c.simulate;
+  t.sections["simulate"] = {
+      {"groups", int_field(si.groups, 1, 10000000)},
+      {"step_seconds", real_field(si.step_seconds, 0, 1e9)},
+      {"step_seconds_per", str_field(si.step_seconds_per)},
+      {"jitter", real_field(si.jitter, 0, 0.99)},
+      {"straggler_fraction", real_field(si.straggler_fraction, 0, 1)},
+      {"straggler_factor", real_field(si.straggler_factor, 1, 1e6)},
+      {"failure_probability", real_field(si.failure_probability, 0, 1)},
+      {"state_gb", real_field(si.state_gb, 0, 1e6)},
+      {"checkpoint_seconds_per_gb", real_field(si.checkpoint_seconds_per_gb, 0, 1e6)},
+      {"transfer_seconds_per_gb", real_field(si.transfer_seconds_per_gb, 0, 1e6)},
   };
   return t;
 }

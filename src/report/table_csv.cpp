@@ -131,9 +131,10 @@ std::string final_csv(const std::vector<const ExperimentData*>& files) {
 }
 
 std::string groups_csv(const std::vector<const ExperimentData*>& files) {
-  return write_table(files, {"group", "ranks", "hosts", "devices"},
+  return write_table(files, {"group", "ranks", "hosts", "devices", "cpus"},
                      [](const ExperimentData& d, const std::function<CsvRow&()>& begin) {
-                       for (const auto& g : d.groups) begin().integer(g.group).text(g.ranks).text(g.hosts).text(g.devices);
+                       for (const auto& g : d.groups)
+                         begin().integer(g.group).text(g.ranks).text(g.hosts).text(g.devices).text(g.cpus);
                      });
 }
 

@@ -194,7 +194,7 @@ std::string run_coordinator(CoordinatorRun& run) {
   while (!core.done()) {
     const double now = wall_now();
     if (auto e = run.channel.poll()) {
-      const int group = (e->source - 1) / run.topo.group_size;
+      const int group = run.topo.group_of_rank(e->source);
       heard[group] = now;
       Message& m = e->message;
       if (std::holds_alternative<HeartbeatMsg>(m) || core.is_stale(m)) {

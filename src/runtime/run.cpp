@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -14,6 +15,7 @@
 
 #include "mpitune/comm/channel.hpp"
 #include "mpitune/comm/group_control.hpp"
+#include "mpitune/comm/launch_check.hpp"
 #include "mpitune/comm/mpi_check.hpp"
 #include "mpitune/comm/mpi_session.hpp"
 #include "mpitune/comm/state_transfer.hpp"
@@ -36,9 +38,10 @@ namespace {
 
 // Keys that may change when an experiment is resumed (its identity is everything else).
 bool may_change_on_resume(const std::string& section, const std::string& key) {
-  if (section == "faults") return true;
+  if (section == "faults" || section == "simulate") return true;  // [simulate]: only `mpitune simulate` reads it
   static const char* keys[] = {"resume", "overwrite", "status_interval_s", "heartbeat_timeout_s", "time_budget_s",
-                               "checkpoint_interval_s", "max_failures_per_trial", "export_dir", "output"};
+                               "checkpoint_interval_s", "max_failures_per_trial", "export_dir", "output",
+                               "groups_span_nodes"};
   if (section != "experiment") return false;
   for (const char* k : keys)
     if (key == k) return true;
@@ -282,6 +285,12 @@ int run_experiment(const RunRequest& req) {
   int rank = 0, size = 1;
   MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
   MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &size));
+  // 0. srun without PMI: N singletons that would each coordinate and write the same file.
+  if (const std::string mismatch = pmi_mismatch(size, std::getenv("SLURM_NTASKS")); !mismatch.empty()) {
+    const char* procid = std::getenv("SLURM_PROCID");  // one task says it, not all N
+    if (!procid || std::atoi(procid) == 0) std::fprintf(stderr, "mpitune: error: %s\n", mismatch.c_str());
+    return 2;
+  }
   // 1. Rank 0 validates; every rank learns the outcome, so none is left waiting.
   int status = 0;
   std::string text;
@@ -318,8 +327,15 @@ int run_validated(const RunRequest& req, const std::string& text, bool resume) {
   const ExperimentConfig cfg = parse_config(IniFile::parse(text, "<config>"));
 
   // 2. Topology, communicators, and each rank's role.
-  GroupComms comms(MPI_COMM_WORLD, cfg.experiment.group_size);
+  GroupComms comms(MPI_COMM_WORLD, cfg.experiment.group_size, cfg.experiment.groups_span_nodes);
   const Topology& topo = comms.topology();
+  if (topo.is_coordinator()) {
+    const std::string spanning = describe_spanning_groups(topo.layout, cfg.experiment.groups_span_nodes);
+    if (!spanning.empty()) std::printf("%s\n", spanning.c_str());
+    if (topo.test_hosts)
+      std::fprintf(stderr, "mpitune: host names from MPITUNE_TEST_HOSTNAME_OF_RANK (a test-only override)\n");
+    std::fflush(stdout);
+  }
   MpiChannel channel(comms.control());
   install_stop_signal_handlers();
 
@@ -332,7 +348,10 @@ int run_validated(const RunRequest& req, const std::string& text, bool resume) {
     trainable = std::move(setup.trainable);
     device = setup.device;
   }
-  const std::vector<GroupRecord> groups = startup.finish(device);
+  std::vector<GroupRecord> groups = startup.finish(device);
+  for (GroupRecord& g : groups)  // rank 0: each rank's CPU set, from the placement table
+    for (int r = 0; r < topo.group_size; ++r)
+      g.cpus += (r ? ";" : "") + topo.cpus_of_rank.at(topo.world_rank_of(g.group, r));
   int exit_code = 0;
 
   if (topo.is_coordinator()) {

@@ -91,7 +91,7 @@ std::vector<GroupRecord> StartupWatch::collect(const std::string& device) {
       const double now = seconds_since(t0);
       for (int r = 1; r < world; ++r) {
         if (done[r] || now - heard[r] <= timeout_s_) continue;
-        const int group = (r - 1) / topo_.group_size;
+        const int group = topo_.group_of_rank(r);
         std::fprintf(stderr,
                      "mpitune: error: rank %d (group %d) on %s sent nothing for %d s while starting (reading the "
                      "model, preparing the data; experiment.heartbeat_timeout_s = %d): the rank died or hangs; "

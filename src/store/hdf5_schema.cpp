@@ -428,6 +428,8 @@ GroupColumns::GroupColumns() {
   ranks = type.add_string("ranks", kH5GroupTextBytes);
   hosts = type.add_string("hosts", kH5GroupTextBytes);
   devices = type.add_string("devices", kH5GroupTextBytes);
+  cpus = type.add_string("cpus", kH5GroupTextBytes);
+  type.set_optional(cpus);  // added within schema 4 (placement, issue 12): older files read ""
 }
 
 Row GroupColumns::encode(const GroupRecord& g) const {
@@ -436,6 +438,7 @@ Row GroupColumns::encode(const GroupRecord& g) const {
   r.set_string(ranks, g.ranks);
   r.set_string(hosts, g.hosts);
   r.set_string(devices, g.devices);
+  r.set_string(cpus, g.cpus);
   return r;
 }
 
@@ -445,6 +448,7 @@ GroupRecord GroupColumns::decode(const Row& r) const {
   g.ranks = r.string(ranks);
   g.hosts = r.string(hosts);
   g.devices = r.string(devices);
+  g.cpus = r.string(cpus);
   return g;
 }
 

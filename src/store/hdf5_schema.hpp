@@ -132,7 +132,7 @@ struct GroupColumns {
   GroupRecord decode(const Row& r) const;
 
   RowType type;
-  size_t group, ranks, hosts, devices;
+  size_t group, ranks, hosts, devices, cpus;
 };
 
 struct SummaryColumns {

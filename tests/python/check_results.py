@@ -158,6 +158,9 @@ def check_root(f, p):
 
 
 # Columns by the schema version that added them (the others are in every version).
+# Columns added within a schema version: checked when present, not required (older files).
+OPTIONAL_COLUMNS = {"groups": {"cpus": "S"}}
+
 ADDED_COLUMNS = {
     2: {"trials": {"params_total", "params_trainable"}, "pbt_transfers": {"payload"}},
     3: {"trials": {"metric_step"}, "metrics": {"retention_loss"},
@@ -180,6 +183,7 @@ def read_table(f, name, p, extra_columns=(), version=SUPPORTED_SCHEMA):
             for col in tables.get(name, ()):
                 expected.pop(col, None)
     expected.update(dict(extra_columns))
+    expected.update({c: k for c, k in OPTIONAL_COLUMNS.get(name, {}).items() if c in fields})
     for col, kind in expected.items():
         if not p.check(col in fields, f"/{name} has no column '{col}'"):
             continue
@@ -340,6 +344,10 @@ def check_file(path, swmr, p):
             p.check(not (seen_ranks & set(ranks)), f"/groups {g['group']}: ranks {ranks} also belong to another group")
             seen_ranks |= set(ranks)
             p.check(text(g["devices"]) != "", f"/groups {g['group']}: no devices")
+            if "cpus" in groups.dtype.fields and text(g["cpus"]) != "":
+                cpus = text(g["cpus"]).split(";")
+                p.check(len(cpus) == len(ranks) and all(c.strip() for c in cpus),
+                        f"/groups {g['group']}: cpus '{text(g['cpus'])}' is not one CPU set per rank")
 
         # /trials
         ids = [int(t) for t in trials["id"]]

@@ -1,7 +1,7 @@
 // The typed, validated configuration of one experiment, parsed from its INI text.
 //
 // Sections: [experiment] [space] [search] [scheduler] [model] [data] [train] [lora] [synthetic]
-// [faults]. Every key has a default; an unknown section or key, a value of the wrong type or out
+// [faults] [simulate]. Every key has a default; an unknown section or key, a value of the wrong type or out
 // of range is a ConfigError naming "section.key" and the fix. Hyperparameters in [space] are
 // named after keys of [train] or [model] (bare, "lr", or qualified, "train.lr") or of [lora]
 // (qualified: "lora.rank") for the gpt trainable, and override them per trial (with_hparams),
@@ -30,6 +30,8 @@ struct ExperimentOptions {
   std::string output = "results/{name}.h5";  // {name} is replaced by the experiment name
   bool overwrite = false;                    // replace an existing result file
   int group_size = 1;                        // ranks per trial group (G)
+  // Groups are laid out by node (comm/group_layout.hpp); true: consecutive world ranks instead.
+  bool groups_span_nodes = false;
   std::string trainable = "gpt";             // gpt | synthetic
   double time_budget_s = 0;                  // wall-clock budget; 0 = none
   double status_interval_s = 10;             // live status table period
@@ -189,6 +191,21 @@ struct SyntheticOptions {
   int n_categorical = 0;    // counting_ones: the first n dimensions are the binary ones
 };
 
+// `mpitune simulate`: the cost model of the trainable in the discrete-event simulator
+// (coord/cost_model.hpp has the formulas). Ignored by `mpitune run`.
+struct SimulateOptions {
+  int groups = 4;                  // simulated groups (--groups overrides)
+  double step_seconds = 0;         // base seconds a step; 0: synthetic.step_cost_ms / 1000, or 1 when that is 0
+  std::string step_seconds_per;    // "batch_size:0.01, n_layer*d_model:1e-5": + coef x product of hyperparameters
+  double jitter = 0;               // relative: a step takes x (1 + jitter * u), u uniform in [-1, 1), seeded
+  double straggler_fraction = 0;   // each group is a straggler with this probability (seeded) ...
+  double straggler_factor = 1;     // ... and its steps take this many times longer
+  double failure_probability = 0;  // each segment fails with this probability, at a seeded step inside it
+  double state_gb = 0;             // a trial's state (weights + optimizer), for the two below
+  double checkpoint_seconds_per_gb = 0;  // writing or reading a checkpoint
+  double transfer_seconds_per_gb = 0;    // a PBT exploit's state copied between groups
+};
+
 // Injected failures, to test that an experiment survives them.
 struct FaultOptions {
   std::vector<int64_t> fail_trials;  // trial ids that fail
@@ -216,6 +233,7 @@ struct ExperimentConfig {
   LoraOptions lora;
   SyntheticOptions synthetic;
   FaultOptions faults;
+  SimulateOptions simulate;
   Space space;
 
   // experiment.output with {name} substituted.

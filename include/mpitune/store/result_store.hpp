@@ -147,6 +147,9 @@ struct GroupRecord {
   std::string ranks;    // "1,2"
   std::string hosts;    // "node01,node01"
   std::string devices;  // "cpu" or "cuda:0,cuda:1"
+  // Each rank's CPU set (sched_getaffinity), ranks separated by ';' since a set has commas:
+  // "0-3;4-7" or "0,2;1,3". "" in files written before the column existed.
+  std::string cpus{};  // (an initializer: older aggregate initializations of the record stay warning-free)
 };
 
 struct SummaryRecord {

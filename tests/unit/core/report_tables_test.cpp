@@ -207,6 +207,7 @@ TEST(ResultTables, DecisionsGroupsSegmentsAndFinalRows) {
   dec.reason = "below the cutoff";
   d.decisions = {dec};
   d.groups = {GroupRecord{0, "1,2", "node01,node01", "cpu"}};
+  d.groups[0].cpus = "0-3;4-7";
   SegmentRecord s;
   s.index = 0;
   s.start_time = 1000;
@@ -226,7 +227,7 @@ TEST(ResultTables, DecisionsGroupsSegmentsAndFinalRows) {
   d.finals = {f};
   EXPECT_EQ(joined(read_csv(format_table_csv({&d}, ResultTable::Decisions))[1]),
             "1001.0,0,10,0,1,27.0,\"stop\",\"below the cutoff\"");
-  EXPECT_EQ(joined(read_csv(format_table_csv({&d}, ResultTable::Groups))[1]), "0,\"1,2\",\"node01,node01\",\"cpu\"");
+  EXPECT_EQ(joined(read_csv(format_table_csv({&d}, ResultTable::Groups))[1]), "0,\"1,2\",\"node01,node01\",\"cpu\",\"0-3;4-7\"");
   EXPECT_EQ(joined(read_csv(format_table_csv({&d}, ResultTable::Segments))[1]),
             "0,1000.0,,\"running\",0.0,0.0,5,0,0,0,\"\",\"\",0,\"\"");
   EXPECT_EQ(joined(read_csv(format_table_csv({&d}, ResultTable::Final))[1]),
