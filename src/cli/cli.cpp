@@ -14,6 +14,7 @@
 #include "mpitune/core/error.hpp"
 #include "mpitune/runtime/report_command.hpp"
 #include "mpitune/runtime/status_command.hpp"
+#include "mpitune/runtime/simulate_command.hpp"
 #include "mpitune/runtime/cli_options.hpp"
 #include "mpitune/runtime/model_commands.hpp"
 #include "mpitune/runtime/run.hpp"
@@ -36,6 +37,7 @@ constexpr const char* kUsage =
     "  run       run an experiment (under mpirun/srun: rank 0 coordinates, the others train)\n"
     "  report    print the cost table and best configuration of result files\n"
     "  status    the live view of a running or finished experiment (--watch S to follow it)\n"
+    "  simulate  a config's experiment on N simulated groups, in one process (utilisation, overhead)\n"
     "  validate  check a config without running it\n"
     "  eval      the loss of a Hugging Face model (or LoRA adapter) on a corpus\n"
     "  export    a kept trial's weights as a Hugging Face model or PEFT adapter folder\n"
@@ -192,6 +194,7 @@ int cli_main(int argc, char** argv) {
   try {
     if (cmd == "report") return report_command(args);
     if (cmd == "status") return status_command(args);
+    if (cmd == "simulate") return simulate_command(args, joined_command_line(argc, argv));
     if (cmd == "validate") return validate_command(args);
     if (cmd == "eval") return eval_command(args);
     if (cmd == "export") return export_command(args);
@@ -202,7 +205,7 @@ int cli_main(int argc, char** argv) {
     std::fprintf(stderr, "mpitune: error: %s\n", e.what());
     return 1;
   }
-  std::fprintf(stderr, "mpitune: error: unknown command '%s'; the commands are run, report, status, validate, eval, export, tokenize, train-tokenizer (see mpitune --help)\n",
+  std::fprintf(stderr, "mpitune: error: unknown command '%s'; the commands are run, report, status, simulate, validate, eval, export, tokenize, train-tokenizer (see mpitune --help)\n",
                cmd.c_str());
   return 2;
 }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "mpitune/coord/factories.hpp"
 #include "mpitune/coord/replay.hpp"
@@ -37,6 +38,11 @@ struct VirtualGroup {
   bool on_old_clock = false;
   double clock = 0;
   TrialId held = -1;  // the trial its trainable holds (-1: released)
+  // Cost model: the segment's step seconds before stragglers and jitter, the step in progress's
+  // seconds, and the step at which this segment fails (-1: it does not).
+  double base_seconds = 1;
+  double step_seconds = 0;
+  int64_t fail_at = -1;
   // Host cache (CheckpointMsg::cache), as the worker keeps it: paused trials' states.
   std::map<TrialId, std::pair<std::vector<uint8_t>, int64_t>> cache;  // trial -> (state, step)
   size_t cached_bytes = 0;
@@ -64,25 +70,95 @@ class ScratchDir {
   bool owned_;
 };
 
+// Forwards to the store the coordinator writes to, counting its decisions.
+class CountingStore : public ResultStore {
+ public:
+  explicit CountingStore(ResultStore& inner) : inner_(inner) {}
+  int64_t decisions() const { return decisions_; }
+  void begin(const ExperimentInfo& info, const std::vector<GroupRecord>& groups) override { inner_.begin(info, groups); }
+  void upsert_trial(const TrialRecord& t) override { inner_.upsert_trial(t); }
+  void append_metric(const MetricRecord& m) override { inner_.append_metric(m); }
+  void append_decision(const DecisionRecord& d) override {
+    ++decisions_;
+    inner_.append_decision(d);
+  }
+  void append_transfer(const TransferRecord& t) override { inner_.append_transfer(t); }
+  void set_summary(const SummaryRecord& s) override { inner_.set_summary(s); }
+  void append_final(const FinalRecord& f, const std::vector<FinalDocumentRecord>& d) override { inner_.append_final(f, d); }
+  void append_event(const EventRecord& e) override { inner_.append_event(e); }
+  void set_segment(const SegmentRecord& s) override { inner_.set_segment(s); }
+  void flush() override { inner_.flush(); }
+  void close() override { inner_.close(); }
+
+ private:
+  ResultStore& inner_;
+  int64_t decisions_ = 0;
+};
+
 }  // namespace
+
+SimulationFigures simulation_figures(const SimulationResult& r, int num_groups) {
+  SimulationFigures f;
+  if (num_groups <= 0) return f;
+  f.ideal_s = r.busy_seconds / num_groups;
+  if (r.elapsed > 0) f.utilisation = r.busy_seconds / (num_groups * r.elapsed);
+  if (f.ideal_s > 0) f.overhead = r.elapsed / f.ideal_s - 1;
+  return f;
+}
 
 SimulationResult simulate(const SimulationSetup& setup) {
   MPITUNE_CHECK(setup.cfg && setup.make_trainable, "simulate needs a config and a trainable factory");
   const ExperimentConfig& cfg = *setup.cfg;
   auto scheduler = make_scheduler(cfg);
   auto searcher = make_searcher(cfg);
+  MPITUNE_CHECK(!(setup.store && setup.resume), "simulate: a resumed simulation writes to memory only");
   MemoryStore store(setup.resume ? *setup.resume : ExperimentData{});
-  ReplayStore replay_store(store);
+  CountingStore sink(setup.store ? *setup.store : static_cast<ResultStore&>(store));
+  ReplayStore replay_store(sink);
   ScratchDir scratch(setup.checkpoint_root);
+  const CostModel* cost_model = setup.cost_model;
 
-  CoordinatorOptions o = coordinator_options(cfg, setup.num_groups, 0, scratch.path());
+  CoordinatorOptions o = coordinator_options(cfg, setup.num_groups, setup.start_time, scratch.path());
   if (!setup.keep.empty()) o.keep = setup.keep;
   o.keep_root = scratch.path() + "/keep";
-  ExperimentInfo info = experiment_info(cfg, setup.num_groups, 0);
+  ExperimentInfo info = experiment_info(cfg, setup.num_groups, setup.start_time);
   info.device_kind = "simulated";
-  if (!setup.resume) store.begin(info, {});
+  if (setup.describe) setup.describe(info);
+  std::vector<GroupRecord> group_rows;
+  if (setup.store)
+    for (int i = 0; i < setup.num_groups; ++i) {
+      // The world ranks the group would have under mpirun (rank 0 coordinates).
+      GroupRecord row;
+      row.group = i;
+      for (int r = 0; r < info.group_size; ++r) {
+        const std::string sep = r ? "," : "";
+        row.ranks += sep + std::to_string(1 + i * info.group_size + r);
+        row.hosts += sep + "simulated";
+        row.devices += sep + "simulated";
+      }
+      group_rows.push_back(row);
+    }
+  if (!setup.resume) sink.begin(info, group_rows);
+  SegmentRecord job;  // the simulated job's /segments row (store only)
+  auto write_job = [&](double at, const std::string& status) {
+    if (!setup.store) return;
+    job.start_time = setup.start_time;
+    job.status = status;
+    job.elapsed_s = at - setup.start_time;
+    job.end_time = status == "running" ? kNaN : at;
+    job.world_size = info.world_size;
+    job.device_seconds = job.elapsed_s * info.world_size;
+    job.group_size = info.group_size;
+    job.num_groups = info.num_groups;
+    job.devices = info.devices;
+    job.hosts = "simulated";
+    job.command_line = info.command_line;
+    job.reason = status == "running" ? "" : "simulated";
+    sink.set_segment(job);
+  };
+  write_job(setup.start_time, "running");
   CoordinatorCore core(o, *scheduler, *searcher, replay_store);
-  double now = 0;
+  double now = setup.start_time;
   if (setup.resume) {
     replay_events(core, setup.resume->events);
     for (const auto& e : setup.resume->events) now = std::max(now, e.time);
@@ -91,17 +167,39 @@ SimulationResult simulate(const SimulationSetup& setup) {
 
   std::vector<VirtualGroup> groups(static_cast<size_t>(setup.num_groups));
   for (auto& g : groups) g.trainable = setup.make_trainable();
-  auto cost = [&](TrialId t, int64_t s) { return setup.step_seconds ? setup.step_seconds(t, s) : 1.0; };
+  // Seconds of step `s` of the trial group g trains (its segment's hyperparameters).
+  auto cost = [&](const VirtualGroup& g, TrialId t, int64_t s) {
+    if (cost_model) return cost_model->scaled(static_cast<int>(&g - groups.data()), t, s, g.base_seconds);
+    return setup.step_seconds ? setup.step_seconds(t, s) : 1.0;
+  };
+  std::map<TrialId, int> segments_started;  // per trial: the cost model's failure draw of each
+
+  // The groups' next events in time order (ties: the lowest group, for determinism), so picking
+  // the next one costs log(groups), not a scan of every group at every step.
+  std::set<std::pair<double, int>> agenda;
+  auto schedule = [&](VirtualGroup& g, double t) {
+    const int i = static_cast<int>(&g - groups.data());
+    if (g.next_time < kNever) agenda.erase({g.next_time, i});
+    g.next_time = t;
+    if (t < kNever) agenda.insert({t, i});
+  };
 
   SimulationResult result;
-  auto answer = [&](VirtualGroup& g, Message m) {
+  auto answer = [&](VirtualGroup& g, Message m, double delay = 0) {
     g.state = VirtualGroup::State::Answering;
     g.answer = std::move(m);
-    g.next_time = now;
+    schedule(g, now + delay);
+    result.io_seconds += delay;
   };
-  auto begin_training = [&](VirtualGroup& g, const SegmentMsg& seg) {
+  // `delay`: seconds before the first step (reading a checkpoint, receiving a state).
+  auto begin_training = [&](VirtualGroup& g, const SegmentMsg& seg, double delay) {
     g.state = VirtualGroup::State::Training;
     g.seg = seg;
+    g.fail_at = -1;
+    if (cost_model) {
+      g.base_seconds = cost_model->base_step_seconds(seg.hparams);
+      g.fail_at = cost_model->failure_step(seg.trial, segments_started[seg.trial]++, g.trainable->step(), seg.stop);
+    }
     g.segment_start = now;
     g.stop_requested = false;
     g.evaluate_at_stop = false;
@@ -112,18 +210,22 @@ SimulationResult simulate(const SimulationSetup& setup) {
       // Where step `at` ended on the old segment's clock, which began at c->start_step.
       const int64_t at = g.trainable->step();
       double t = c->since;
-      for (int64_t j = c->start_step + 1; j <= at; ++j) t += cost(seg.trial, j);
-      for (int64_t j = at + 1; j <= c->start_step; ++j) t -= cost(seg.trial, j);
+      for (int64_t j = c->start_step + 1; j <= at; ++j) t += cost(g, seg.trial, j);
+      for (int64_t j = at + 1; j <= c->start_step; ++j) t -= cost(g, seg.trial, j);
       g.on_old_clock = true;
-      g.clock = t + cost(seg.trial, at + 1);
-      g.next_time = std::max(now, g.clock);
+      g.step_seconds = cost(g, seg.trial, at + 1);
+      g.clock = t + g.step_seconds;
+      schedule(g, std::max(now, g.clock));
       return;
     }
-    g.next_time = now + cost(seg.trial, g.trainable->step() + 1);
+    g.step_seconds = cost(g, seg.trial, g.trainable->step() + 1);
+    schedule(g, now + delay + g.step_seconds);
+    result.io_seconds += delay;
   };
   auto next_step_time = [&](VirtualGroup& g, TrialId trial, int64_t step) {
-    if (!g.on_old_clock) return now + cost(trial, step + 1);
-    g.clock += cost(trial, step + 1);
+    g.step_seconds = cost(g, trial, step + 1);
+    if (!g.on_old_clock) return now + g.step_seconds;
+    g.clock += g.step_seconds;
     return std::max(now, g.clock);
   };
   std::function<void(const std::vector<Outgoing>&)> apply;  // recursive: a clone's answer
@@ -134,6 +236,7 @@ SimulationResult simulate(const SimulationSetup& setup) {
       if (auto* seg = std::get_if<SegmentMsg>(&out.message)) {
         std::string failure;
         StateReceivedMsg received;
+        double delay = 0;  // cost model: reading a checkpoint, or receiving a state
         try {
           switch (seg->init) {
             case SegmentInit::Fresh:
@@ -146,6 +249,7 @@ SimulationResult simulate(const SimulationSetup& setup) {
             case SegmentInit::Resume:
               g.trainable->release();
               g.trainable->load_checkpoint(seg->checkpoint, seg->trial, seg->hparams);
+              if (cost_model) delay = cost_model->checkpoint_seconds();
               if (seg->source_trial >= 0)
                 received = StateReceivedMsg{out.group, seg->trial, seg->source_trial, -1, g.trainable->step(), 0, 0,
                                             true, ""};
@@ -175,6 +279,7 @@ SimulationResult simulate(const SimulationSetup& setup) {
               g.trainable->release();
               if (source_group < 0) g.trainable->load_checkpoint(seg->checkpoint, seg->trial, seg->hparams);
               else g.trainable->load_state(bytes, seg->trial, seg->hparams);
+              if (cost_model) delay = source_group < 0 ? cost_model->checkpoint_seconds() : cost_model->transfer_seconds();
               received = StateReceivedMsg{out.group, seg->trial, seg->source_trial, source_group,
                                           g.trainable->step(), static_cast<int64_t>(bytes.size()), 0, true, ""};
               break;
@@ -192,7 +297,7 @@ SimulationResult simulate(const SimulationSetup& setup) {
         SegmentMsg effective = *seg;
         if (seg->init == SegmentInit::Clone)  // a newer state shifts the segment's end
           effective.stop = std::min(seg->max_steps, seg->stop + g.trainable->step() - seg->start);
-        begin_training(g, effective);
+        begin_training(g, effective, delay);
         if (received.trial >= 0) apply(core.handle(out.group, received, now));
       } else if (auto* stop = std::get_if<StopTrialMsg>(&out.message)) {
         if (g.state == VirtualGroup::State::Training && g.seg.trial == stop->trial) {
@@ -231,7 +336,8 @@ SimulationResult simulate(const SimulationSetup& setup) {
           g.trainable->save_checkpoint(ckpt->dir);
           g.trainable->release();
           g.held = -1;
-          answer(g, CheckpointDoneMsg{out.group, ckpt->trial, step, 0, cached});
+          answer(g, CheckpointDoneMsg{out.group, ckpt->trial, step, 0, cached},
+                 cost_model ? cost_model->checkpoint_seconds() : 0);
         } catch (const std::exception& e) {
           g.trainable->release();
           g.held = -1;
@@ -246,7 +352,7 @@ SimulationResult simulate(const SimulationSetup& setup) {
         // Served when the target's Clone segment is applied (same virtual time).
       } else if (std::holds_alternative<ShutdownMsg>(out.message)) {
         g.state = VirtualGroup::State::Idle;
-        g.next_time = kNever;
+        schedule(g, kNever);
       }
     }
     apply_folder_changes(core);
@@ -259,22 +365,18 @@ SimulationResult simulate(const SimulationSetup& setup) {
     if (crash_due()) {  // as a kill -9: nothing more is written, nothing is cleaned up
       result.crashed = true;
       result.data = store.data();
-      result.elapsed = now;
+      result.elapsed = now - setup.start_time;
       return result;
     }
-    // The group whose event comes first (ties: the lowest group, for determinism).
-    int next = -1;
-    for (int i = 0; i < setup.num_groups; ++i)
-      if (groups[i].state != VirtualGroup::State::Idle &&
-          (next < 0 || groups[i].next_time < groups[next].next_time))
-        next = i;
-    MPITUNE_CHECK(next >= 0, "simulation stalled: no group is busy but the coordinator is not done");
+    // The group whose event comes first.
+    MPITUNE_CHECK(!agenda.empty(), "simulation stalled: no group is busy but the coordinator is not done");
+    const int next = agenda.begin()->second;
     VirtualGroup& g = groups[next];
     now = g.next_time;
     apply(core.tick(now));
     if (g.state == VirtualGroup::State::Answering) {
       g.state = VirtualGroup::State::Idle;
-      g.next_time = kNever;
+      schedule(g, kNever);
       apply(core.handle(next, g.answer, now));
       continue;
     }
@@ -290,12 +392,17 @@ SimulationResult simulate(const SimulationSetup& setup) {
       failure = e.what();
     }
     ++result.steps;
+    result.busy_seconds += g.step_seconds;
     const int64_t step = g.trainable->step();
+    if (failure.empty() && step == g.fail_at) {
+      failure = "simulated failure (simulate.failure_probability)";
+      ++result.injected_failures;
+    }
     if (!failure.empty()) {
       g.trainable->release();
       g.held = -1;
       g.state = VirtualGroup::State::Idle;
-      g.next_time = kNever;
+      schedule(g, kNever);
       apply(core.handle(next, TrialFailedMsg{next, trial, step, failure, now - g.segment_start}, now));
       continue;
     }
@@ -314,7 +421,7 @@ SimulationResult simulate(const SimulationSetup& setup) {
         apply(core.handle(next, ReportMsg{next, trial, step, m}, now));
       }
       if (g.state == VirtualGroup::State::Training && g.seg.trial == trial)
-        g.next_time = next_step_time(g, trial, step);
+        schedule(g, next_step_time(g, trial, step));
       continue;
     }
     SegmentDoneMsg done;
@@ -328,13 +435,16 @@ SimulationResult simulate(const SimulationSetup& setup) {
     done.seconds = now - g.segment_start;
     done.interrupted = g.stop_requested;
     g.state = VirtualGroup::State::Idle;
-    g.next_time = kNever;
+    schedule(g, kNever);
     apply(core.handle(next, done, now));
   }
   core.finish(now);
   apply({});  // the folders finish() released
+  write_job(now, "finished");
   result.data = store.data();
-  result.elapsed = now;
+  result.elapsed = now - setup.start_time;
+  result.events = core.events_logged();
+  result.decisions = sink.decisions();
   result.kept = core.kept();
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(o.keep_root, ec)) result.kept_folders.insert(e.path().filename());

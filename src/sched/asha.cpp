@@ -56,7 +56,8 @@ class AshaScheduler final : public Scheduler {
     if (rung < 0) return Decision::cont(until, "no new rung reached at step " + std::to_string(step));
 
     // The percentile rule looks at the values recorded before this one, so read them first.
-    const std::vector<double> before = rungs_.values(rung);
+    const std::vector<double> before =
+        rule_ == AshaOptions::Rule::Percentile ? rungs_.values(rung) : std::vector<double>{};
     rungs_.record(id, rung, loss);
     std::string where = "rung " + std::to_string(rung) + " (step " +
                         std::to_string(rungs_.milestones()[static_cast<size_t>(rung)]) + ")";
@@ -66,11 +67,11 @@ class AshaScheduler final : public Scheduler {
     bool keep;
     std::string why;
     if (rule_ == AshaOptions::Rule::TopK) {
-      const std::vector<double>& all = rungs_.values(rung);
-      const int64_t rank = rank_among(all, loss) + 1;  // 1 = best, for people reading /decisions
-      const int64_t k = topk_keep_count(static_cast<int64_t>(all.size()), rungs_.eta());
+      const int64_t recorded = static_cast<int64_t>(rungs_.values(rung).size());
+      const int64_t rank = rungs_.count_below(rung, loss) + 1;  // 1 = best, for people reading /decisions
+      const int64_t k = topk_keep_count(recorded, rungs_.eta());
       keep = rank <= k;
-      why = where + ": rank " + std::to_string(rank) + " of " + std::to_string(all.size()) +
+      why = where + ": rank " + std::to_string(rank) + " of " + std::to_string(recorded) +
             ", keep top " + std::to_string(k);
     } else {
       const auto cutoff = percentile_cutoff_reward(before, rungs_.eta());

@@ -64,6 +64,7 @@ RungTable::RungTable(int64_t grace, double eta, int64_t max_t)
     : milestones_(rung_milestones(grace, eta, max_t)),
       eta_(eta),
       values_(milestones_.size()),
+      ordered_(milestones_.size()),
       by_trial_(milestones_.size()) {}
 
 int RungTable::highest_reached(int64_t step) const {
@@ -95,6 +96,7 @@ bool RungTable::record(TrialId id, int rung, double loss) {
   if (recorded(id, rung)) return false;
   const size_t r = static_cast<size_t>(rung);
   by_trial_[r][id] = loss;
+  ordered_[r].insert({loss, static_cast<int64_t>(values_[r].size())});
   values_[r].push_back(loss);
   int& h = highest_.try_emplace(id, -1).first->second;
   h = std::max(h, rung);
@@ -104,6 +106,12 @@ bool RungTable::record(TrialId id, int rung, double loss) {
 const std::vector<double>& RungTable::values(int rung) const {
   MPITUNE_CHECK(rung >= 0 && rung < static_cast<int>(milestones_.size()), "rung index out of range");
   return values_[static_cast<size_t>(rung)];
+}
+
+int64_t RungTable::count_below(int rung, double loss) const {
+  MPITUNE_CHECK(rung >= 0 && rung < static_cast<int>(milestones_.size()), "rung index out of range");
+  return static_cast<int64_t>(
+      ordered_[static_cast<size_t>(rung)].order_of_key({loss, std::numeric_limits<int64_t>::min()}));
 }
 
 }  // namespace mpitune

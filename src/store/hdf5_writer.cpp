@@ -311,7 +311,7 @@ void Hdf5Store::after_row_written(bool decision) {
   // No background thread: the interval is checked whenever a row is written. A flush costs a
   // few microseconds (no fsync), so decisions, which are rare next to metric rows, flush at once.
   const auto now = std::chrono::steady_clock::now();
-  if (decision || options_.flush_interval_s <= 0 ||
+  if ((decision && options_.flush_decisions) || options_.flush_interval_s <= 0 ||
       std::chrono::duration<double>(now - last_flush_).count() >= options_.flush_interval_s)
     flush_now();
 }

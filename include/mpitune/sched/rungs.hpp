@@ -6,6 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <ext/pb_ds/assoc_container.hpp>
+#include <ext/pb_ds/tree_policy.hpp>
+#include <functional>
 #include <map>
 #include <optional>
 #include <vector>
@@ -61,11 +64,20 @@ class RungTable {
   bool record(TrialId id, int rung, double loss);
   // The values recorded at a rung, in recording order.
   const std::vector<double>& values(int rung) const;
+  // How many values recorded at a rung are strictly below `loss` (rank_among over values(rung)),
+  // in O(log n): ASHA judges every trial against every value of its rung, and a scan per
+  // judgement made a million-trial simulation quadratic.
+  int64_t count_below(int rung, double loss) const;
 
  private:
   std::vector<int64_t> milestones_;
   double eta_;
   std::vector<std::vector<double>> values_;        // per milestone, in recording order
+  // Per milestone, the same values ordered (value, recording index): an order-statistics tree.
+  using OrderedValues = __gnu_pbds::tree<std::pair<double, int64_t>, __gnu_pbds::null_type,
+                                         std::less<std::pair<double, int64_t>>, __gnu_pbds::rb_tree_tag,
+                                         __gnu_pbds::tree_order_statistics_node_update>;
+  std::vector<OrderedValues> ordered_;
   std::vector<std::map<TrialId, double>> by_trial_; // per milestone: who is recorded there
   std::map<TrialId, int> highest_;                  // per trial: its highest record
 };

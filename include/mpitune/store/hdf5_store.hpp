@@ -232,6 +232,11 @@ struct Hdf5StoreOptions {
   // Metric and summary rows are flushed when the last flush is older than this; 0 flushes
   // after every row.
   double flush_interval_s = 2.0;
+  // Decisions and trial status changes flush at once (a crash must not lose them); false: they
+  // wait for the interval like metric rows. For `mpitune simulate`, whose hundreds of thousands
+  // of decisions a second would otherwise spend most of their time in H5Dflush, and which a
+  // crash simply reruns.
+  bool flush_decisions = true;
 };
 
 // Creates the parent directories and the file (replacing an existing one only when
