@@ -140,10 +140,9 @@ int validate_command(const std::vector<std::string>& args) {
     std::cout << desc << "\n";
     return 0;
   }
-  IniFile ini = vm.count("config") ? IniFile::load(vm["config"].as<std::string>())
-                                   : IniFile::parse(default_config_text(), "<default config>");
-  if (vm.count("set"))
-    for (const auto& o : vm["set"].as<std::vector<std::string>>()) ini.apply_override(o);
+  IniFile ini = config_with_overrides(vm.count("config") ? vm["config"].as<std::string>() : "",
+                                      vm.count("set") ? vm["set"].as<std::vector<std::string>>()
+                                                      : std::vector<std::string>{});
   const ExperimentConfig cfg = parse_config(ini);
   validate_trainable_config(cfg);
   make_scheduler(cfg);

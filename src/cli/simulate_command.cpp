@@ -63,10 +63,9 @@ int simulate_command(const std::vector<std::string>& args, const std::string& co
     std::cout << desc << "\n";
     return 0;
   }
-  IniFile ini = vm.count("config") ? IniFile::load(vm["config"].as<std::string>())
-                                   : IniFile::parse(default_config_text(), "<default config>");
-  if (vm.count("set"))
-    for (const auto& o : vm["set"].as<std::vector<std::string>>()) ini.apply_override(o);
+  IniFile ini = config_with_overrides(vm.count("config") ? vm["config"].as<std::string>() : "",
+                                      vm.count("set") ? vm["set"].as<std::vector<std::string>>()
+                                                      : std::vector<std::string>{});
   if (vm.count("groups")) ini.apply_override("simulate.groups=" + std::to_string(vm["groups"].as<int>()));
   if (vm.count("output")) ini.apply_override("experiment.output=" + vm["output"].as<std::string>());
   const ExperimentConfig cfg = parse_config(ini);

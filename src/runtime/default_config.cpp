@@ -71,4 +71,11 @@ log_interval = 10
 )INI";
 }
 
+IniFile config_with_overrides(const std::string& config_path, const std::vector<std::string>& overrides) {
+  IniFile ini = config_path.empty() ? IniFile::parse(default_config_text(), "<default config>")
+                                    : IniFile::load(config_path);
+  for (const auto& o : overrides) ini.apply_override(o);
+  return ini;
+}
+
 }  // namespace mpitune

@@ -29,12 +29,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 StartupWatch::StartupWatch(const Topology& topo, double heartbeat_timeout_s)
-    : topo_(topo), timeout_s_(heartbeat_timeout_s) {
-  char mine[kField] = {};
-  put_field(mine, topo.host);
-  std::vector<char> all(topo.is_coordinator() ? size_t(kField) * topo.world_size : 0);
-  MPI_CHECK(MPI_Gather(mine, kField, MPI_CHAR, all.data(), kField, MPI_CHAR, 0, MPI_COMM_WORLD));
-  for (int r = 0; topo.is_coordinator() && r < topo.world_size; ++r) hosts_.push_back(get_field(&all[size_t(kField) * r]));
+    : topo_(topo), timeout_s_(heartbeat_timeout_s), hosts_(topo.layout.hosts) {
   const double interval = heartbeat_interval_s(timeout_s_);
   if (!topo.is_coordinator() && interval > 0 && MpiSession::threads_multiple()) {
     // No stall limit: a start has no progress marks (header).

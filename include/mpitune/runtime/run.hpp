@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "mpitune/core/ini.hpp"
+
 namespace mpitune {
 
 struct RunRequest {
@@ -32,5 +34,9 @@ int run_experiment(const RunRequest& req);
 
 // The embedded default experiment (README's first command runs it).
 const char* default_config_text();
+
+// The INI of `config_path` (the embedded default when empty) with each "section.key=value" of
+// `overrides` applied in order: what --config and --set mean for validate and simulate.
+IniFile config_with_overrides(const std::string& config_path, const std::vector<std::string>& overrides);
 
 }  // namespace mpitune

@@ -30,8 +30,8 @@ class Heartbeat;
 
 class StartupWatch {
  public:
-  // Collective over MPI_COMM_WORLD (gathers every rank's host name first, so a rank that never
-  // finishes can still be named); a worker starts beating.
+  // A worker starts beating. Every rank's host comes from the topology (GroupComms gathered
+  // them), so a rank that never finishes can still be named.
   StartupWatch(const Topology& topo, double heartbeat_timeout_s);
   ~StartupWatch();
   StartupWatch(const StartupWatch&) = delete;
@@ -46,7 +46,7 @@ class StartupWatch {
 
   const Topology& topo_;
   const double timeout_s_;
-  std::vector<std::string> hosts_;  // rank 0: every rank's host, by world rank
+  std::vector<std::string> hosts_;  // every rank's host, by world rank
   std::unique_ptr<Heartbeat> beat_;
 };
 
