@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "mpitune/report/table_csv.hpp"
+
 namespace mpitune {
 namespace report_cells {
 
@@ -26,10 +28,7 @@ std::string md(const std::string& s) {
 }
 
 std::string csv(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
+  return s.find_first_of(",\"\n") == std::string::npos ? s : csv_text(s);
 }
 
 std::string test_loss_cell(const RunCost& c) {

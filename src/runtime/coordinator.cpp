@@ -30,19 +30,11 @@ double wall_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// The hosts of a job's ranks, distinct, in rank order.
-std::string distinct_hosts(const std::vector<GroupRecord>& groups) {
+// The hosts of a job's worker ranks (rank 0 left out, as /groups does), distinct, in rank order.
+std::string distinct_hosts(const GroupLayout& layout) {
   std::vector<std::string> seen;
-  for (const auto& g : groups) {
-    size_t p = 0;
-    for (;;) {
-      const size_t e = g.hosts.find(',', p);
-      const std::string h = g.hosts.substr(p, e == std::string::npos ? std::string::npos : e - p);
-      if (std::find(seen.begin(), seen.end(), h) == seen.end()) seen.push_back(h);
-      if (e == std::string::npos) break;
-      p = e + 1;
-    }
-  }
+  for (size_t r = 1; r < layout.hosts.size(); ++r)
+    if (std::find(seen.begin(), seen.end(), layout.hosts[r]) == seen.end()) seen.push_back(layout.hosts[r]);
   std::string out;
   for (const auto& h : seen) out += (out.empty() ? "" : ",") + h;
   return out;
@@ -137,7 +129,7 @@ std::string run_coordinator(CoordinatorRun& run) {
   segment.group_size = run.topo.group_size;
   segment.num_groups = run.topo.num_groups;
   segment.devices = run.info.devices;
-  segment.hosts = distinct_hosts(run.groups);
+  segment.hosts = distinct_hosts(run.topo.layout);
   segment.command_line = run.info.command_line;
   segment.first_event = core.events_logged();
   auto write_segment = [&](double now, const std::string& status, const std::string& why) {

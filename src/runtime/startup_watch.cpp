@@ -15,9 +15,10 @@ namespace mpitune {
 namespace {
 
 constexpr int kStartupTag = 7301;  // MPI_COMM_WORLD; no other traffic uses it
-constexpr int kField = 128;        // host, device: 127 characters kept
-// [kind][host][device]; kind 'B': a beat, 'R': the rank's record (its last message on the tag).
-constexpr int kMessageBytes = 1 + 2 * kField;
+constexpr int kField = 128;        // the device: 127 characters kept
+// [kind][device]; kind 'B': a beat, 'R': the rank's record (its last message on the tag). The
+// hosts are the topology's.
+constexpr int kMessageBytes = 1 + kField;
 
 void put_field(char* at, const std::string& text) { std::snprintf(at, kField, "%s", text.c_str()); }
 std::string get_field(const char* at) { return std::string(at, strnlen(at, kField)); }
@@ -47,8 +48,7 @@ std::vector<GroupRecord> StartupWatch::finish(const std::string& device) {
   if (topo_.is_coordinator()) return collect(device);
   beat_.reset();  // joined: no beat after the record
   char record[kMessageBytes] = {'R'};
-  put_field(record + 1, topo_.host);
-  put_field(record + 1 + kField, device);
+  put_field(record + 1, device);
   MPI_CHECK(MPI_Send(record, kMessageBytes, MPI_CHAR, 0, kStartupTag, MPI_COMM_WORLD));
   return {};
 }
@@ -76,7 +76,7 @@ std::vector<GroupRecord> StartupWatch::collect(const std::string& device) {
       heard[r] = seconds_since(t0);
       if (m[0] == 'R' && !done[r]) {
         done[r] = true;
-        devices[r] = get_field(m + 1 + kField);
+        devices[r] = get_field(m + 1);
         --pending;
       }
       backoff.reset();
