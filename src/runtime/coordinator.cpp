@@ -179,6 +179,12 @@ std::string run_coordinator(CoordinatorRun& run) {
   double last_tick = 0, last_status = wall_now(), last_flush = wall_now();
   int signals_seen = 0;
   std::string stopping_reason;  // set while a preempt is under way (below)
+  // /summary and this job's /segments row as they stand, made visible to readers.
+  auto flush_live_state = [&](double now) {
+    core.update_summary(now);
+    write_segment(now, stopping_reason.empty() ? "running" : "aborted", stopping_reason);
+    run.store.flush();
+  };
   std::string outcome = "finished";
   // Deterministic mode, preempting: the order is frozen (nothing more is released); a group
   // that sent anything after the freeze has a checkpoint newer than what the core has seen.
@@ -232,9 +238,7 @@ std::string run_coordinator(CoordinatorRun& run) {
           // are done ended aborted, not interrupted. finish_interrupted() then says interrupted.
           stopping_reason = name + " received (from the user, the scheduler, or mpirun after a rank died): "
                             "checkpointing the running trials; a job killed before they are all written ended here";
-          core.update_summary(now);
-          write_segment(now, "aborted", stopping_reason);
-          run.store.flush();
+          flush_live_state(now);
         } else {
           std::printf("mpitune: %s again: exiting without waiting for the remaining checkpoints\n", name.c_str());
           std::fflush(stdout);
@@ -261,9 +265,7 @@ std::string run_coordinator(CoordinatorRun& run) {
     }
     if (now - last_flush >= 2.0) {
       last_flush = now;
-      core.update_summary(now);
-      write_segment(now, stopping_reason.empty() ? "running" : "aborted", stopping_reason);
-      run.store.flush();
+      flush_live_state(now);
     }
     if (now - last_status >= cfg.experiment.status_interval_s) {
       last_status = now;
