@@ -132,7 +132,7 @@ std::vector<uint8_t> Row::bytes(size_t col, size_t n) const {
 }
 
 Table::Table(hid_t file, const std::string& name, const RowType& type)
-    : name_(name), memory_type_(type.memory_type()) {
+    : name_(name), memory_type_(type.memory_type()), row_bytes_(type.row_bytes()) {
   // About 32 KiB per chunk: small files for small experiments, few chunk lookups for long ones.
   const hsize_t chunk = std::clamp<hsize_t>(32768 / type.row_bytes(), 8, 4096);
   const hsize_t dims[1] = {0};
@@ -145,8 +145,13 @@ Table::Table(hid_t file, const std::string& name, const RowType& type)
                                              H5P_DEFAULT, dcpl.id(), H5P_DEFAULT)));
 }
 
-Table::Table(std::string name, H5Handle dataset, H5Handle memory_type, hsize_t rows)
-    : name_(std::move(name)), dataset_(std::move(dataset)), memory_type_(std::move(memory_type)), rows_(rows),
+Table::Table(std::string name, H5Handle dataset, H5Handle memory_type, size_t row_bytes, hsize_t rows)
+    : name_(std::move(name)),
+      dataset_(std::move(dataset)),
+      memory_type_(std::move(memory_type)),
+      row_bytes_(row_bytes),
+      rows_(rows),
+      written_(rows),
       durable_rows_(rows) {}
 
 Table Table::open_existing(hid_t file, const std::string& name, const RowType& type, hsize_t keep) {
@@ -162,17 +167,16 @@ Table Table::open_existing(hid_t file, const std::string& name, const RowType& t
     const hsize_t dims[1] = {keep};
     H5_CHECK(H5Dset_extent(dataset.id(), dims));
   }
-  return Table(name, std::move(dataset), type.memory_type(), keep);
+  return Table(name, std::move(dataset), type.memory_type(), type.row_bytes(), keep);
 }
 
-void Table::write_rows(hsize_t first, const Row& row) {
+void Table::write_rows(hsize_t first, hsize_t count, const char* data) {
   const hsize_t start[1] = {first};
-  const hsize_t count[1] = {1};
+  const hsize_t counts[1] = {count};
   H5Handle file_space = own_space(H5_CHECK(H5Dget_space(dataset_.id())));
-  H5_CHECK(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, nullptr, count, nullptr));
-  H5Handle mem_space = own_space(H5_CHECK(H5Screate_simple(1, count, nullptr)));
-  H5_CHECK(H5Dwrite(dataset_.id(), memory_type_.id(), mem_space.id(), file_space.id(), H5P_DEFAULT,
-                    row.data()));
+  H5_CHECK(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start, nullptr, counts, nullptr));
+  H5Handle mem_space = own_space(H5_CHECK(H5Screate_simple(1, counts, nullptr)));
+  H5_CHECK(H5Dwrite(dataset_.id(), memory_type_.id(), mem_space.id(), file_space.id(), H5P_DEFAULT, data));
 }
 
 void Table::set_extent(hsize_t rows) {
@@ -180,9 +184,9 @@ void Table::set_extent(hsize_t rows) {
   H5_CHECK(H5Dset_extent(dataset_.id(), dims));
 }
 
-// HDF5 cannot write a row beyond a dataset's extent, so a row is appended by extending first.
+// HDF5 cannot write a row beyond a dataset's extent, so rows are appended by extending first.
 // What reaches the disk, and in which order: H5Dset_extent changes the dataset's object
-// header in the metadata cache and H5Dwrite puts the row into the chunk cache; neither writes
+// header in the metadata cache and H5Dwrite puts the rows into the chunk cache; neither writes
 // the file (unless a cache evicts: an evicted chunk is written before its metadata, the safe
 // order, and our metadata is far below the metadata cache's size). The file changes at a
 // flush. H5Fflush writes raw data first, then metadata, but it goes on to the metadata when
@@ -192,47 +196,74 @@ void Table::set_extent(hsize_t rows) {
 // instead. So the store flushes table by table (Table::flush) before H5Fflush, and shrinks a
 // table whose flush failed back to its durable rows (roll_back_to_durable): any later flush
 // (close() runs one) then writes an extent whose rows are on disk, and a reader sees the old
-// rows or complete new ones. A process killed between two flushes loses both caches and leaves
-// the file as of its last flush, which HDF5's SWMR flush ordering keeps consistent.
+// rows or complete new ones. A process killed between two flushes loses both caches (and the
+// rows still waiting in memory) and leaves the file as of its last flush, which HDF5's SWMR
+// flush ordering keeps consistent.
 void Table::append(const Row& row) {
-  set_extent(rows_ + 1);
+  pending_.insert(pending_.end(), row.data(), row.data() + row_bytes_);
+  ++rows_;
+  // A megabyte at most waits: a burst of rows between two flushes costs bounded memory.
+  if (pending_.size() >= (size_t{1} << 20)) write_pending();
+}
+
+void Table::write_pending() {
+  if (pending_.empty()) return;
+  const hsize_t count = pending_.size() / row_bytes_;
+  set_extent(written_ + count);
   try {
-    write_rows(rows_, row);
+    write_rows(written_, count, pending_.data());
   } catch (...) {
+    // The rows are lost with the write (as an append's row was); the extent goes back.
+    pending_.clear();
+    rows_ = written_;
     try {
-      set_extent(rows_);
+      set_extent(written_);
     } catch (...) {
       // The write's error is the one to report; roll_back_to_durable() tries again.
     }
     throw;
   }
-  ++rows_;
+  written_ += count;
+  pending_.clear();
 }
 
 void Table::write_at(hsize_t index, const Row& row) {
   MPITUNE_CHECK(index < rows_, "row " + std::to_string(index) + " of " + name_ + " does not exist");
-  write_rows(index, row);
+  if (index >= written_) {
+    std::memcpy(pending_.data() + (index - written_) * row_bytes_, row.data(), row_bytes_);
+    return;
+  }
+  write_rows(index, 1, row.data());
 }
 
 void Table::truncate(hsize_t rows) {
   MPITUNE_CHECK(rows <= rows_ && rows >= durable_rows_,
                 "cannot truncate " + name_ + " to " + std::to_string(rows) + " rows");
-  set_extent(rows);
+  if (rows >= written_) {
+    pending_.resize((rows - written_) * row_bytes_);
+  } else {
+    pending_.clear();
+    set_extent(rows);
+    written_ = rows;
+  }
   rows_ = rows;
 }
 
 void Table::flush() {
+  write_pending();
   H5_CHECK(H5Dflush(dataset_.id()));
   durable_rows_ = rows_;
 }
 
 bool Table::roll_back_to_durable() {
   if (!dataset_.valid()) return true;
+  pending_.clear();
   try {
     set_extent(durable_rows_);
-    rows_ = durable_rows_;
+    rows_ = written_ = durable_rows_;
     return true;
   } catch (const InfraError&) {
+    rows_ = written_;
     return false;
   }
 }

@@ -103,6 +103,7 @@ class Hdf5Store final : public ResultStore {
   std::unique_ptr<Table> space_, trials_, metrics_, decisions_, transfers_, groups_, summary_, finals_,
       final_documents_, events_, segments_;
   std::unordered_map<TrialId, hsize_t> trial_rows_;    // trial id -> its row in /trials
+  std::unordered_map<TrialId, TrialStatus> trial_status_;  // the status last written per trial
   std::unordered_map<int64_t, hsize_t> segment_rows_;  // segment index -> its row in /segments
   int64_t next_seq_ = 0;          // the seq append_event() takes next
   int64_t durable_next_seq_ = 0;  // ... as of the last successful flush of /events
@@ -325,7 +326,9 @@ std::vector<Table*> Hdf5Store::tables() const {
 }
 
 void Hdf5Store::forget_rolled_back_rows() {
-  // Trials and segments whose first row was rolled back are new again.
+  // Trials and segments whose first row was rolled back are new again, and every trial's next
+  // row is flushed at once (the status it last wrote may not be on disk).
+  trial_status_.clear();
   if (trials_)
     for (auto it = trial_rows_.begin(); it != trial_rows_.end();)
       it = it->second >= trials_->rows() ? trial_rows_.erase(it) : std::next(it);
@@ -375,13 +378,18 @@ void Hdf5Store::upsert_trial(const TrialRecord& t) {
     require_open("upsert_trial()");
     const h5::Row row = trial_columns_->encode(t);
     const auto it = trial_rows_.find(t.id);
+    // A new trial or a new status is a decision (durable at once); a report's progress (step,
+    // metrics, seconds) is as frequent as metric rows and goes with them on the timer.
+    auto [status, first_seen] = trial_status_.try_emplace(t.id, t.status);
+    const bool status_changed = first_seen || status->second != t.status;
+    status->second = t.status;
     if (it != trial_rows_.end()) {
       trials_->write_at(it->second, row);
     } else {
       trials_->append(row);
       trial_rows_.emplace(t.id, trials_->rows() - 1);
     }
-    after_row_written(/*decision=*/true);
+    after_row_written(/*decision=*/status_changed || it == trial_rows_.end());
   });
 }
 

@@ -172,6 +172,48 @@ TEST(Hdf5Swmr, DecisionsAreVisibleAtOnceWithoutWaitingForTheInterval) {
   EXPECT_EQ(read_in_child(path), "trials=1 metrics=0 decisions=1 completed=1 summary=running finals=0/0");
 }
 
+TEST(Hdf5Swmr, AReportsProgressWaitsForTheIntervalButANewStatusIsVisibleAtOnce) {
+  // A trial's row is rewritten at every report (step, metrics): that is progress, written with
+  // the metric rows on the timer; a status change is a decision and flushes everything.
+  testing::TempDir dir;
+  const std::string path = dir.file("progress.h5");
+  Hdf5StoreOptions never;
+  never.flush_interval_s = 1e9;
+  auto store = create_hdf5_store(path, false, never);
+  store->begin(testing::sample_info(), {});
+  store->upsert_trial(trial(0, TrialStatus::Running));  // a new trial: at once
+  EXPECT_EQ(read_in_child(path), "trials=1 metrics=0 decisions=0 completed=0 summary=running finals=0/0");
+  TrialRecord progress = trial(0, TrialStatus::Running);
+  for (int64_t s = 1; s <= 3; ++s) {
+    store->append_metric(metric(0, s));
+    progress.last_step = s;
+    store->upsert_trial(progress);
+  }
+  EXPECT_EQ(read_in_child(path), "trials=1 metrics=0 decisions=0 completed=0 summary=running finals=0/0");
+  store->upsert_trial(trial(0, TrialStatus::Completed));
+  EXPECT_EQ(read_in_child(path), "trials=1 metrics=3 decisions=0 completed=1 summary=running finals=0/0");
+  store->close();
+}
+
+TEST(Hdf5Swmr, ManyRowsBetweenTwoFlushesArriveWholeAndInOrder) {
+  // More than the megabyte of rows a table keeps in memory before it writes them.
+  testing::TempDir dir;
+  const std::string path = dir.file("burst.h5");
+  Hdf5StoreOptions never;
+  never.flush_interval_s = 1e9;
+  auto store = create_hdf5_store(path, false, never);
+  store->begin(testing::sample_info(), {});
+  const int64_t n = 30000;
+  for (int64_t s = 1; s <= n; ++s) store->append_metric(metric(0, s));
+  store->close();
+  const ExperimentData data = read_hdf5_experiment(path);
+  ASSERT_EQ(data.metrics.size(), static_cast<size_t>(n));
+  for (int64_t s = 1; s <= n; ++s) {
+    ASSERT_EQ(data.metrics[static_cast<size_t>(s - 1)].step, s);
+    ASSERT_DOUBLE_EQ(data.metrics[static_cast<size_t>(s - 1)].train_loss, 1.0 / static_cast<double>(s));
+  }
+}
+
 TEST(Hdf5Swmr, FinalRowsAreVisibleAtOnceWithoutWaitingForTheInterval) {
   testing::TempDir dir;
   const std::string path = dir.file("final.h5");
