@@ -4,45 +4,74 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <limits>
 #include <map>
 #include <set>
+#include <utility>
 
 #include "mpitune/coord/factories.hpp"
 #include "mpitune/coord/replay.hpp"
 #include "mpitune/core/error.hpp"
 #include "mpitune/core/final_eval.hpp"
+#include "mpitune/core/segment_runner.hpp"
 
 namespace mpitune {
 namespace {
 
 constexpr double kNever = std::numeric_limits<double>::infinity();
 
-// One virtual group: it trains step by step, or answers a checkpoint at once (writing one
-// costs no virtual time).
+// What a virtual group's segment runner sees: the virtual clock, an outbox the simulator hands
+// to the coordinator after each runner call (a message handled at once could give the group its
+// next order while the runner is still inside the call), trivial agreement (one rank), and the
+// cost model's failure of this segment.
+class VirtualPort final : public SegmentPort {
+ public:
+  explicit VirtualPort(const double& now) : now_(now) {}
+  double now() override { return now_; }
+  void send(const Message& m) override { outbox.push_back(m); }
+  std::optional<std::string> agree_failure(const std::optional<std::string>& err) override { return err; }
+  std::optional<std::string> injected_failure(int64_t step) override {
+    if (step != fail_at) return std::nullopt;
+    ++injected;
+    return std::string("simulated failure (simulate.failure_probability)");
+  }
+
+  std::vector<Message> outbox;
+  int64_t fail_at = -1;  // the step at which this segment fails (-1: it does not)
+  int64_t injected = 0;
+
+ private:
+  const double& now_;
+};
+
+// One virtual group: it trains step by step through the segment runner the MPI worker uses,
+// or answers an order at once (writing a checkpoint costs only the cost model's seconds).
 struct VirtualGroup {
+  VirtualGroup(int i, const TrainOptions& train, std::unique_ptr<Trainable> t, const double& now)
+      : index(i), trainable(std::move(t)), port(now), runner(train, *trainable, port) {}
+  int index;
   std::unique_ptr<Trainable> trainable;
+  VirtualPort port;
+  SegmentRunner runner;
   enum class State { Idle, Training, Answering } state = State::Idle;
-  SegmentMsg seg;
   Message answer;            // Answering: what it sends at next_time
   double next_time = kNever; // when its step in progress ends, or its answer goes out
-  double segment_start = 0;
-  bool stop_requested = false;
-  bool evaluate_at_stop = false;
-  int64_t steps_since_log = 0;
-  double loss_sum = 0;
+  // A StopTrial that came while a step ran: the group sees it at the step's end, as a real one
+  // sees it at its next step boundary.
+  std::optional<bool> stop_pending;  // evaluate?
+  int64_t trial_tokens = 0;
   // A resumed segment runs on its old segment's clock (CoordinatorCore::ResumedClock): `clock`
   // is when its current step ends on that clock.
   bool on_old_clock = false;
   double clock = 0;
   TrialId held = -1;  // the trial its trainable holds (-1: released)
-  // Cost model: the segment's step seconds before stragglers and jitter, the step in progress's
-  // seconds, and the step at which this segment fails (-1: it does not).
+  // Cost model: the segment's step seconds before stragglers and jitter, and the step in
+  // progress's seconds.
   double base_seconds = 1;
   double step_seconds = 0;
-  int64_t fail_at = -1;
   // Host cache (CheckpointMsg::cache), as the worker keeps it: paused trials' states.
   std::map<TrialId, std::pair<std::vector<uint8_t>, int64_t>> cache;  // trial -> (state, step)
   size_t cached_bytes = 0;
@@ -165,11 +194,12 @@ SimulationResult simulate(const SimulationSetup& setup) {
   }
   replay_store.set_live(true);
 
-  std::vector<VirtualGroup> groups(static_cast<size_t>(setup.num_groups));
-  for (auto& g : groups) g.trainable = setup.make_trainable();
+  // (deque: a group's runner refers to its port and trainable, which must not move)
+  std::deque<VirtualGroup> groups;
+  for (int i = 0; i < setup.num_groups; ++i) groups.emplace_back(i, cfg.train, setup.make_trainable(), now);
   // Seconds of step `s` of the trial group g trains (its segment's hyperparameters).
   auto cost = [&](const VirtualGroup& g, TrialId t, int64_t s) {
-    if (cost_model) return cost_model->scaled(static_cast<int>(&g - groups.data()), t, s, g.base_seconds);
+    if (cost_model) return cost_model->scaled(g.index, t, s, g.base_seconds);
     return setup.step_seconds ? setup.step_seconds(t, s) : 1.0;
   };
   std::map<TrialId, int> segments_started;  // per trial: the cost model's failure draw of each
@@ -178,10 +208,9 @@ SimulationResult simulate(const SimulationSetup& setup) {
   // the next one costs log(groups), not a scan of every group at every step.
   std::set<std::pair<double, int>> agenda;
   auto schedule = [&](VirtualGroup& g, double t) {
-    const int i = static_cast<int>(&g - groups.data());
-    if (g.next_time < kNever) agenda.erase({g.next_time, i});
+    if (g.next_time < kNever) agenda.erase({g.next_time, g.index});
     g.next_time = t;
-    if (t < kNever) agenda.insert({t, i});
+    if (t < kNever) agenda.insert({t, g.index});
   };
 
   SimulationResult result;
@@ -194,17 +223,15 @@ SimulationResult simulate(const SimulationSetup& setup) {
   // `delay`: seconds before the first step (reading a checkpoint, receiving a state).
   auto begin_training = [&](VirtualGroup& g, const SegmentMsg& seg, double delay) {
     g.state = VirtualGroup::State::Training;
-    g.seg = seg;
-    g.fail_at = -1;
+    g.port.fail_at = -1;
     if (cost_model) {
       g.base_seconds = cost_model->base_step_seconds(seg.hparams);
-      g.fail_at = cost_model->failure_step(seg.trial, segments_started[seg.trial]++, g.trainable->step(), seg.stop);
+      g.port.fail_at =
+          cost_model->failure_step(seg.trial, segments_started[seg.trial]++, g.trainable->step(), seg.stop);
     }
-    g.segment_start = now;
-    g.stop_requested = false;
-    g.evaluate_at_stop = false;
-    g.steps_since_log = 0;
-    g.loss_sum = 0;
+    if (seg.init == SegmentInit::Fresh) g.trial_tokens = 0;
+    g.runner.begin(g.index, seg, /*started=*/now, g.trial_tokens);
+    g.stop_pending.reset();
     g.on_old_clock = false;
     if (auto c = core.take_resumed_clock(seg.trial)) {
       // Where step `at` ended on the old segment's clock, which began at c->start_step.
@@ -300,10 +327,8 @@ SimulationResult simulate(const SimulationSetup& setup) {
         begin_training(g, effective, delay);
         if (received.trial >= 0) apply(core.handle(out.group, received, now));
       } else if (auto* stop = std::get_if<StopTrialMsg>(&out.message)) {
-        if (g.state == VirtualGroup::State::Training && g.seg.trial == stop->trial) {
-          g.stop_requested = true;
-          g.evaluate_at_stop |= stop->evaluate;
-        }
+        if (g.state == VirtualGroup::State::Training && g.runner.segment().trial == stop->trial)
+          g.stop_pending = g.stop_pending.value_or(false) || stop->evaluate;
       } else if (auto* f = std::get_if<FinalEvalMsg>(&out.message)) {
         // As the worker does (worker.cpp final_eval), in no virtual time.
         FinalEvalDoneMsg done;
@@ -311,7 +336,7 @@ SimulationResult simulate(const SimulationSetup& setup) {
         done.label = f->label;
         done.trial = f->trial;
         try {
-          run_final_eval(*g.trainable, *f, g.seg.trial, done);  // it holds the trial it last trained
+          run_final_eval(*g.trainable, *f, g.runner.segment().trial, done);  // it holds the trial it last trained
         } catch (const std::exception& e) {
           done.ok = false;
           done.reason = e.what();
@@ -382,62 +407,34 @@ SimulationResult simulate(const SimulationSetup& setup) {
     }
     if (g.state != VirtualGroup::State::Training) continue;  // the tick shut it down
 
-    const TrialId trial = g.seg.trial;
-    StepResult r;
-    std::string failure;
-    try {
-      r = g.trainable->train_step();
-      if (!std::isfinite(r.loss)) failure = "non-finite training loss";
-    } catch (const std::exception& e) {
-      failure = e.what();
+    const TrialId trial = g.runner.segment().trial;
+    // The step in progress ends; a stop that came while it ran is seen at this boundary, after
+    // the step (which counts, and reports if due), as a real group sees it. A stop the group's
+    // own messages of this step bring comes a round trip later: at the next boundary.
+    const std::optional<bool> stop = std::exchange(g.stop_pending, std::nullopt);
+    SegmentRunner::Outcome outcome = g.runner.advance();
+    if (g.runner.trained_last() || outcome == SegmentRunner::Outcome::Failed) {
+      ++result.steps;
+      result.busy_seconds += g.step_seconds;
     }
-    ++result.steps;
-    result.busy_seconds += g.step_seconds;
-    const int64_t step = g.trainable->step();
-    if (failure.empty() && step == g.fail_at) {
-      failure = "simulated failure (simulate.failure_probability)";
-      ++result.injected_failures;
+    if (outcome == SegmentRunner::Outcome::Trained && stop) {
+      g.runner.request_stop(*stop);
+      outcome = g.runner.advance();
     }
-    if (!failure.empty()) {
-      g.trainable->release();
-      g.held = -1;
+    if (outcome != SegmentRunner::Outcome::Trained) {
+      // Idle before the coordinator hears of it: its answer may be the group's next order.
+      if (outcome == SegmentRunner::Outcome::Failed) g.held = -1;
       g.state = VirtualGroup::State::Idle;
       schedule(g, kNever);
-      apply(core.handle(next, TrialFailedMsg{next, trial, step, failure, now - g.segment_start}, now));
-      continue;
     }
-    g.loss_sum += r.loss;
-    ++g.steps_since_log;
-    if (step < g.seg.stop && !g.stop_requested) {
-      // The worker's reporting rule (worker.cpp): a report every log_interval steps, and an
-      // evaluation (in the same report) every eval_interval steps.
-      const bool eval_due = cfg.train.eval_interval > 0 && step % cfg.train.eval_interval == 0;
-      if (eval_due || step % cfg.train.log_interval == 0) {
-        ReportMetrics m;
-        m.train_loss = g.loss_sum / g.steps_since_log;
-        m.eval_loss = eval_due ? g.trainable->evaluate() : std::numeric_limits<double>::quiet_NaN();
-        m.retention_loss = eval_due ? g.trainable->evaluate_retention() : std::numeric_limits<double>::quiet_NaN();
-        g.loss_sum = 0, g.steps_since_log = 0;
-        apply(core.handle(next, ReportMsg{next, trial, step, m}, now));
-      }
-      if (g.state == VirtualGroup::State::Training && g.seg.trial == trial)
-        schedule(g, next_step_time(g, trial, step));
-      continue;
-    }
-    SegmentDoneMsg done;
-    done.group = next;
-    done.trial = trial;
-    done.step = step;
-    done.metrics.train_loss = g.steps_since_log ? g.loss_sum / g.steps_since_log : r.loss;
-    const bool evaluate = !g.stop_requested || g.evaluate_at_stop;
-    done.metrics.eval_loss = evaluate ? g.trainable->evaluate() : std::numeric_limits<double>::quiet_NaN();
-    done.metrics.retention_loss = evaluate ? g.trainable->evaluate_retention() : std::numeric_limits<double>::quiet_NaN();
-    done.seconds = now - g.segment_start;
-    done.interrupted = g.stop_requested;
-    g.state = VirtualGroup::State::Idle;
-    schedule(g, kNever);
-    apply(core.handle(next, done, now));
+    std::vector<Message> sent;
+    sent.swap(g.port.outbox);
+    for (const Message& m : sent) apply(core.handle(next, m, now));
+    if (outcome == SegmentRunner::Outcome::Trained && g.state == VirtualGroup::State::Training &&
+        g.runner.running() && g.runner.segment().trial == trial)
+      schedule(g, next_step_time(g, trial, g.trainable->step()));
   }
+  for (const auto& g : groups) result.injected_failures += g.port.injected;
   core.finish(now);
   apply({});  // the folders finish() released
   write_job(now, "finished");

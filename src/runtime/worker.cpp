@@ -11,6 +11,7 @@
 #include "mpitune/comm/mpi_session.hpp"
 #include "mpitune/core/error.hpp"
 #include "mpitune/core/final_eval.hpp"
+#include "mpitune/core/segment_runner.hpp"
 
 namespace mpitune {
 namespace {
@@ -65,6 +66,34 @@ int64_t folder_bytes(const std::string& dir) {
 }
 
 }  // namespace
+
+// The segment runner's port on an MPI group: the leader sends, every rank agrees on failures
+// with one reduction over the group (the first failing rank's text reaches the leader), the
+// steady clock, and the heartbeat's progress mark.
+class Worker::WorkerSegmentPort final : public SegmentPort {
+ public:
+  // Its clock counts from `t0`, the segment order's arrival.
+  WorkerSegmentPort(Worker& w, std::chrono::steady_clock::time_point t0) : w_(w), t0_(t0) {}
+  double now() override { return seconds_since(t0_); }
+  void send(const Message& m) override { w_.send(m); }
+  std::optional<std::string> agree_failure(const std::optional<std::string>& err) override {
+    return w_.agree_failure(err);
+  }
+  void progress() override { w_.progress(); }
+
+ private:
+  Worker& w_;
+  std::chrono::steady_clock::time_point t0_;
+};
+
+// Every rank reaches each agreement point, so a failure on one rank never leaves the others
+// waiting inside a collective of the next step.
+std::optional<std::string> Worker::agree_failure(const std::optional<std::string>& err) {
+  const int64_t failed_rank = control_.max(err ? control_.rank() + 1 : 0);
+  if (failed_rank == 0) return std::nullopt;
+  const std::string text = control_.text_to_leader(err ? *err : "", static_cast<int>(failed_rank - 1));
+  return control_.size() > 1 ? "rank " + std::to_string(failed_rank - 1) + ": " + text : text;
+}
 
 Worker::Worker(const ExperimentConfig& cfg, const Topology& topo, GroupControl& control, Channel& channel,
                StateTransfer& transfer, Trainable& trainable, HeartbeatMode heartbeat)
@@ -189,14 +218,6 @@ void Worker::run_segment(SegmentMsg seg) {
     current_trial_ = -1;
     send(TrialFailedMsg{topo_.group, seg.trial, step, reason, seconds_since(t0)});
   };
-  // Every rank reaches each agreement point, so a failure on one rank never leaves the others
-  // waiting inside a collective of the next step.
-  auto agree_failure = [&](const std::optional<std::string>& err) -> std::optional<std::string> {
-    const int64_t failed_rank = control_.max(err ? control_.rank() + 1 : 0);
-    if (failed_rank == 0) return std::nullopt;
-    const std::string text = control_.text_to_leader(err ? *err : "", static_cast<int>(failed_rank - 1));
-    return control_.size() > 1 ? "rank " + std::to_string(failed_rank - 1) + ": " + text : text;
-  };
 
   // Initialise the trial's state on this group.
   std::optional<std::string> err;
@@ -273,36 +294,17 @@ void Worker::run_segment(SegmentMsg seg) {
     ~EndPeriodic() { p.every_s = 0; }
   } end_periodic{periodic_};
 
-  const int64_t log_every = cfg_.train.log_interval;
-  const int64_t eval_every = cfg_.train.eval_interval;
-  double loss_sum = 0;
-  int64_t loss_count = 0, interval_tokens = 0;
-  auto interval_t0 = std::chrono::steady_clock::now();
-  StepResult last;
-  bool interrupted = false;
+  WorkerSegmentPort port(*this, t0);
+  SegmentRunner runner(cfg_.train, trainable_, port);
+  runner.begin(topo_.group, seg, /*started=*/0, trial_tokens_);
   bool preempted = false;  // the segment is abandoned: Preempted was sent, no SegmentDone
-  bool evaluate_at_stop = false;  // a StopTrial that asks for the trial's final evaluation
-  double retention_loss = std::numeric_limits<double>::quiet_NaN();
-
-  auto metrics_now = [&](double eval_loss) {
-    ReportMetrics m;
-    m.train_loss = loss_count ? loss_sum / loss_count : last.loss;
-    m.eval_loss = eval_loss;
-    m.retention_loss = std::isnan(eval_loss) ? std::numeric_limits<double>::quiet_NaN() : retention_loss;
-    m.lr = last.lr;
-    m.tokens = trial_tokens_;
-    const double dt = seconds_since(interval_t0);
-    m.throughput = dt > 0 ? (interval_tokens > 0 ? interval_tokens : loss_count) / dt : 0;
-    m.loss_scale = last.loss_scale;
-    return m;
-  };
 
   // A Preempt of the running trial waits for the next report boundary (at most log_interval
   // steps): a checkpoint taken there resumes with the same report intervals, so the resumed
   // curve is the uninterrupted one, training losses included.
   std::optional<PreemptMsg> deferred_preempt;
-  while (trainable_.step() < seg.stop) {
-    at_report_boundary_ = loss_count == 0;
+  while (runner.running()) {
+    at_report_boundary_ = runner.at_report_boundary();
     for (const Message& order : step_boundary_orders()) {
       // In arrival order: a SendState before the Preempt still gets the state, one after it
       // hears that the group no longer holds the trial.
@@ -315,69 +317,22 @@ void Worker::run_segment(SegmentMsg seg) {
         preempted = true;
         continue;
       }
-      if (auto* s = std::get_if<StopTrialMsg>(&order); s && s->trial == seg.trial) {
-        interrupted = true;
-        evaluate_at_stop |= s->evaluate;
-      }
+      if (auto* s = std::get_if<StopTrialMsg>(&order); s && s->trial == seg.trial) runner.request_stop(s->evaluate);
       if (auto* s = std::get_if<SendStateMsg>(&order)) serve_state(*s);
       if (auto* c = std::get_if<CheckpointMsg>(&order); c && !preempted) periodic_checkpoint(*c);
       if (auto* r = std::get_if<ReleaseStateMsg>(&order)) uncache(r->trial);
     }
-    if (deferred_preempt && !preempted && loss_count == 0) {
+    if (deferred_preempt && !preempted && runner.at_report_boundary()) {
       preempt(*deferred_preempt, t0);
       preempted = true;
     }
     if (preempted) return;
-    if (interrupted) break;
-    err = guarded([&] {
-      last = trainable_.train_step();
-      if (!std::isfinite(last.loss))
-        throw TrialError("non-finite training loss (" + std::to_string(last.loss) + ") at step " +
-                         std::to_string(trainable_.step()));
-    });
-    if (auto reason = agree_failure(err)) return fail(trainable_.step(), *reason);
-    const int64_t step = trainable_.step();
-    loss_sum += last.loss;
-    ++loss_count;
-    interval_tokens += last.tokens;
-    trial_tokens_ += last.tokens;
-
-    const bool eval_due = eval_every > 0 && step % eval_every == 0 && step < seg.stop;
-    const bool log_due = step % log_every == 0 && step < seg.stop;
-    if (!eval_due && !log_due) continue;
-    double eval_loss = std::numeric_limits<double>::quiet_NaN();
-    if (eval_due) {
-      progress();
-      err = guarded([&] {
-        eval_loss = trainable_.evaluate();
-        retention_loss = trainable_.evaluate_retention();
-      });
-      if (auto reason = agree_failure(err)) return fail(step, *reason);
+    if (runner.advance() == SegmentRunner::Outcome::Failed) {
+      current_trial_ = -1;
+      return;
     }
-    send(ReportMsg{topo_.group, seg.trial, step, metrics_now(eval_loss)});
-    loss_sum = 0, loss_count = 0, interval_tokens = 0;
-    interval_t0 = std::chrono::steady_clock::now();
   }
-
-  // The segment's end: evaluate (skipped when interrupted, unless the stop asked for it) and
-  // report.
-  double eval_loss = std::numeric_limits<double>::quiet_NaN();
-  if (!interrupted || evaluate_at_stop) {
-    progress();
-    err = guarded([&] {
-      eval_loss = trainable_.evaluate();
-      retention_loss = trainable_.evaluate_retention();
-    });
-    if (auto reason = agree_failure(err)) return fail(trainable_.step(), *reason);
-  }
-  SegmentDoneMsg done;
-  done.group = topo_.group;
-  done.trial = seg.trial;
-  done.step = trainable_.step();
-  done.metrics = metrics_now(eval_loss);
-  done.seconds = seconds_since(t0);
-  done.interrupted = interrupted;
-  send(done);
+  trial_tokens_ = runner.trial_tokens();
   // The segment ended before a report boundary came: the group now holds the trial at its
   // segment's end, which is where the Preempt's checkpoint is taken.
   if (deferred_preempt && !preempted) preempt(*deferred_preempt, std::nullopt);

@@ -54,7 +54,14 @@ class Worker {
   void run();
 
  private:
+  class WorkerSegmentPort;  // the segment runner's port on this group (worker.cpp)
+
+  // Initialises the trial's state for the segment, then trains it through a SegmentRunner
+  // (core/segment_runner.hpp: the training loop the simulator runs too), carrying out the
+  // control orders at each step boundary.
   void run_segment(SegmentMsg seg);
+  // The group's verdict on an error of this rank (SegmentPort::agree_failure).
+  std::optional<std::string> agree_failure(const std::optional<std::string>& err);
   void save_checkpoint(const CheckpointMsg& c);
   void serve_state(const SendStateMsg& s);
   void final_eval(const FinalEvalMsg& f);
