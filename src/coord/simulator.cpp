@@ -246,7 +246,8 @@ SimulationResult simulate(const SimulationSetup& setup) {
       return;
     }
     g.step_seconds = cost(g, seg.trial, g.trainable->step() + 1);
-    schedule(g, now + delay + g.step_seconds);
+    const double round_trip = cost_model ? cost_model->round_trip_seconds() : 0;
+    schedule(g, now + round_trip + delay + g.step_seconds);
     result.io_seconds += delay;
   };
   auto next_step_time = [&](VirtualGroup& g, TrialId trial, int64_t step) {

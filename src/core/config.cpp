@@ -359,6 +359,7 @@ Tables make_tables(ExperimentConfig& c) {
       {"state_gb", real_field(si.state_gb, 0, 1e6)},
       {"checkpoint_seconds_per_gb", real_field(si.checkpoint_seconds_per_gb, 0, 1e6)},
       {"transfer_seconds_per_gb", real_field(si.transfer_seconds_per_gb, 0, 1e6)},
+      {"round_trip_s", real_field(si.round_trip_s, 0, 1e6)},
   };
   return t;
 }

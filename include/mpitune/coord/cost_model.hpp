@@ -20,6 +20,10 @@
 //   checkpoint_seconds() = state_gb * checkpoint_seconds_per_gb (writing a pause checkpoint, or
 //   reading one to resume), transfer_seconds() = state_gb * transfer_seconds_per_gb (a PBT
 //   exploit's state from another group or its host cache).
+//
+//   round_trip_seconds() = round_trip_s: every segment's first step starts this long after the
+//   order (the answer that freed the group going to rank 0 and the order coming back; ~1.5 ms
+//   on one host, docs/scaling.md); idle time, neither busy nor I/O.
 #pragma once
 
 #include <cstdint>
@@ -57,6 +61,7 @@ class CostModel {
   int64_t failure_step(int64_t trial, int attempt, int64_t start, int64_t stop) const;
   double checkpoint_seconds() const { return options_.state_gb * options_.checkpoint_seconds_per_gb; }
   double transfer_seconds() const { return options_.state_gb * options_.transfer_seconds_per_gb; }
+  double round_trip_seconds() const { return options_.round_trip_s; }
 
  private:
   double unit(uint64_t stream, uint64_t a, uint64_t b) const;  // uniform [0, 1)

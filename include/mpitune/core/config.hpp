@@ -204,6 +204,7 @@ struct SimulateOptions {
   double state_gb = 0;             // a trial's state (weights + optimizer), for the two below
   double checkpoint_seconds_per_gb = 0;  // writing or reading a checkpoint
   double transfer_seconds_per_gb = 0;    // a PBT exploit's state copied between groups
+  double round_trip_s = 0;         // from a group's answer to its next segment's start (the coordinator's round trip)
 };
 
 // Injected failures, to test that an experiment survives them.

@@ -78,6 +78,17 @@ TEST(SimulateCosts, FifoWithFixedStepsHasTheAnalyticUtilisation) {
   }
 }
 
+TEST(SimulateCosts, ARoundTripDelaysEverySegmentAndLowersTheUtilisationByItsShare) {
+  // 8 one-segment trials of 10 s on 4 groups, each segment starting 0.5 s after its order:
+  // two waves of 10.5 s, busy 10 of every 10.5 s.
+  const auto cfg = config("simulate.step_seconds=1\nsimulate.round_trip_s=0.5");
+  const SimRun r = simulate_with_costs(cfg, 4);
+  EXPECT_DOUBLE_EQ(r.result.elapsed, 2 * 10.5);
+  EXPECT_DOUBLE_EQ(r.result.busy_seconds, 80.0);
+  EXPECT_DOUBLE_EQ(r.result.io_seconds, 0.0);  // idle, not I/O
+  EXPECT_DOUBLE_EQ(r.figures.utilisation, 10.0 / 10.5);
+}
+
 TEST(SimulateCosts, StepSecondsFollowTheTrialsHyperparameters) {
   // 0.5 s + 0.1 s per unit of batch size: a trial of batch 8 takes 1.3 s a step, of 16 2.1 s.
   const auto cfg = config("experiment.max_trials=6\nsimulate.step_seconds=0.5\nsimulate.step_seconds_per=batch_size:0.1");
