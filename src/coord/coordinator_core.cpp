@@ -251,8 +251,16 @@ std::vector<Outgoing> CoordinatorCore::maybe_shutdown(double now) {
 
 std::vector<Outgoing> CoordinatorCore::assign_idle_groups(double now) {
   std::vector<Outgoing> out;
-  for (size_t i = 0; i < groups_.size(); ++i)
-    if (groups_[i].state == GroupState::Idle) append(out, assign(static_cast<int>(i), now));
+  for (size_t i = 0; i < groups_.size(); ++i) {
+    if (groups_[i].state != GroupState::Idle) continue;
+    std::vector<Outgoing> got = assign(static_cast<int>(i), now);
+    const bool nothing = got.empty() && groups_[i].state == GroupState::Idle;
+    append(out, std::move(got));
+    // The scheduler's next() does not depend on the group asking: once an idle group got
+    // nothing, every other would get nothing too (each asking scanned Hyperband's brackets or
+    // PBT's population: quadratic in the groups). Only a previous job's work may prefer a group.
+    if (nothing && recovery_.empty()) break;
+  }
   return out;
 }
 

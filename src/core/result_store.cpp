@@ -31,12 +31,13 @@ void MemoryStore::begin(const ExperimentInfo& info, const std::vector<GroupRecor
 }
 
 void MemoryStore::upsert_trial(const TrialRecord& t) {
-  for (auto& r : data_.trials)
-    if (r.id == t.id) {
-      r = t;
-      return;
-    }
-  data_.trials.push_back(t);
+  if (trial_index_.size() != data_.trials.size()) {  // rows given to the constructor
+    trial_index_.clear();
+    for (size_t i = 0; i < data_.trials.size(); ++i) trial_index_.emplace(data_.trials[i].id, i);
+  }
+  const auto [it, added] = trial_index_.try_emplace(t.id, data_.trials.size());
+  if (added) data_.trials.push_back(t);
+  else data_.trials[it->second] = t;
 }
 
 void MemoryStore::append_metric(const MetricRecord& m) { data_.metrics.push_back(m); }

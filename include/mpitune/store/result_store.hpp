@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "mpitune/core/hparams.hpp"
@@ -281,6 +282,9 @@ class MemoryStore : public ResultStore {
 
  private:
   ExperimentData data_;
+  // trial id -> its index in data_.trials (a simulation upserts a row at every report, of up to
+  // a million trials: a scan made that quadratic)
+  std::unordered_map<TrialId, size_t> trial_index_;
 };
 
 }  // namespace mpitune
