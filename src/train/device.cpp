@@ -1,4 +1,5 @@
-// Device and precision names, the CUDA query and torch's thread pools (see device.hpp).
+// The CUDA query and torch's thread pools (see device.hpp; the precision names, which need no
+// torch, are in model/precision.cpp).
 #include "mpitune/train/device.hpp"
 
 #include <ATen/Parallel.h>
@@ -14,22 +15,6 @@
 #include "mpitune/core/error.hpp"
 
 namespace mpitune {
-
-Precision parse_precision(const std::string& name) {
-  if (name == "fp32") return Precision::F32;
-  if (name == "bf16") return Precision::BF16;
-  if (name == "fp16") return Precision::F16;
-  throw InfraError("unknown precision '" + name + "'");
-}
-
-const char* precision_name(Precision p) {
-  switch (p) {
-    case Precision::F32: return "fp32";
-    case Precision::BF16: return "bf16";
-    case Precision::F16: return "fp16";
-  }
-  return "?";
-}
 
 bool cuda_available() { return torch::cuda::is_available(); }
 

@@ -19,6 +19,9 @@ namespace mpitune {
 // takes a while), and data.retention_corpus likewise (a missing one is a ConfigError naming
 // data.retention_corpus). Does nothing for other trainables.
 void validate_gpt_config(const ExperimentConfig& c, bool progress = false);
+// The same with the answer to "is a CUDA device usable" (cuda_available()) given, so that a caller
+// without libtorch can run it: the one above (mpitune_train) asks libtorch.
+void validate_gpt_config(const ExperimentConfig& c, bool progress, bool cuda_usable);
 
 // The [data] options that tokenize data.retention_corpus: all of its documents in the validation
 // split (the corpus is its own validation corpus), with the corpus' tokenizer, separator and

@@ -1,4 +1,6 @@
 // validate_gpt_config: the machine-dependent checks of a GPT experiment (see gpt_config.hpp).
+// No libtorch here (rank 0 runs this in the torch-free mpitune): whether CUDA is usable is the
+// caller's answer.
 #include "mpitune/train/gpt_config.hpp"
 
 #include <algorithm>
@@ -20,12 +22,12 @@ bool names_key(const std::string& space_name, const std::string& section, const 
   return k && k->section == section && k->key == key;
 }
 
-void check_device(const ExperimentConfig& c) {
+void check_device(const ExperimentConfig& c, bool cuda_usable) {
   const auto& t = c.train;
-  if (t.device == "cuda" && !cuda_available())
+  if (t.device == "cuda" && !cuda_usable)
     throw ConfigError("train.device", "cuda is asked for but no CUDA device is usable here",
                       "use device = cpu or auto, or run on a CUDA build of mpitune with a GPU");
-  const bool cpu = resolve_device(t.device) == "cpu";
+  const bool cpu = t.device == "cpu" || (t.device == "auto" && !cuda_usable);  // as resolve_device
   if (cpu && parse_precision(t.precision) == Precision::F16)
     throw ConfigError("train.precision", "fp16 needs a CUDA device", "use bf16 or fp32 on CPU");
   if (t.collectives == "nccl" && cpu)
@@ -84,9 +86,9 @@ DataOptions retention_data_options(const ExperimentConfig& c) {
   return d;
 }
 
-void validate_gpt_config(const ExperimentConfig& c, bool progress) {
+void validate_gpt_config(const ExperimentConfig& c, bool progress, bool cuda_usable) {
   if (c.experiment.trainable != "gpt") return;
-  check_device(c);
+  check_device(c, cuda_usable);
   const ModelSource src = ModelSource::open(c);
   check_models(c, src);
   prepare_token_corpus(c.data, *src.tokenizer, token_cache_dir(c), largest_seq_len(c) + 1, progress);
