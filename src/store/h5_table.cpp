@@ -207,6 +207,11 @@ void Table::append(const Row& row) {
 }
 
 void Table::write_pending() {
+  if (!rewrites_.empty()) {
+    std::map<hsize_t, std::vector<char>> rows;
+    rows.swap(rewrites_);  // a failed rewrite is lost with the others, as a failed append
+    for (const auto& [index, bytes] : rows) write_rows(index, 1, bytes.data());
+  }
   if (pending_.empty()) return;
   const hsize_t count = pending_.size() / row_bytes_;
   set_extent(written_ + count);
@@ -233,7 +238,7 @@ void Table::write_at(hsize_t index, const Row& row) {
     std::memcpy(pending_.data() + (index - written_) * row_bytes_, row.data(), row_bytes_);
     return;
   }
-  write_rows(index, 1, row.data());
+  rewrites_[index].assign(row.data(), row.data() + row_bytes_);
 }
 
 void Table::truncate(hsize_t rows) {
@@ -243,6 +248,7 @@ void Table::truncate(hsize_t rows) {
     pending_.resize((rows - written_) * row_bytes_);
   } else {
     pending_.clear();
+    rewrites_.erase(rewrites_.lower_bound(rows), rewrites_.end());
     set_extent(rows);
     written_ = rows;
   }
@@ -258,6 +264,7 @@ void Table::flush() {
 bool Table::roll_back_to_durable() {
   if (!dataset_.valid()) return true;
   pending_.clear();
+  rewrites_.clear();
   try {
     set_extent(durable_rows_);
     rows_ = written_ = durable_rows_;

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -131,7 +132,7 @@ class Table {
   // megabyte (then the extent grows and they are written at once; on failure the extent goes
   // back and the rows are dropped, see .cpp).
   void append(const Row& row);
-  // Rewrites an existing row.
+  // Rewrites an existing row (in HDF5 at the next flush, as appended rows).
   void write_at(hsize_t index, const Row& row);
   // Shrinks the table back to `rows` rows (fewer than now, at least the durable ones): undoes
   // the appends of a record spread over several rows when one of them fails.
@@ -159,6 +160,10 @@ class Table {
   hsize_t written_ = 0;       // rows in the dataset's extent
   hsize_t durable_rows_ = 0;
   std::vector<char> pending_;  // rows appended since the last write, row_bytes_ each
+  // Rows in the extent rewritten since the last write, the last value of each (a trial's row
+  // at every report, /summary): each H5Dwrite costs a type-conversion lookup, so one per row
+  // and flush instead of one per rewrite.
+  std::map<hsize_t, std::vector<char>> rewrites_;
 };
 
 bool has_dataset(hid_t file, const std::string& name);
