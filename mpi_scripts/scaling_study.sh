@@ -22,7 +22,7 @@
 # result files and logs). --quick: a tiny version in seconds (4 and 16 simulated groups, an
 # ASHA run and a 40-trial FIFO run of np 5) for the test (ctest -L scaling). --no-build: use
 # the binaries already in the build folder ($MPITUNE_BUILD_DIR, default build/).
-# The full run took 13 min on 2 cores (shared with two builds).
+# The full run takes ~14 min on 2 idle cores.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 quick=no build_it=yes out=
