@@ -96,7 +96,11 @@ class HyperbandScheduler final : public Scheduler {
     OtherDecisions others;
     if (!can_start_new && !closed_) close_for_new_trials(others);
     Assignment a;
-    for (size_t b = 0; b < brackets_.size(); ++b) {
+    // Brackets finish in order, mostly: skip the finished ones at the front (next() is asked
+    // at every trial end, and a long experiment has thousands of brackets).
+    while (first_open_ < brackets_.size() && brackets_[first_open_].done && brackets_[first_open_].resume.empty())
+      ++first_open_;
+    for (size_t b = first_open_; b < brackets_.size(); ++b) {
       Bracket& br = brackets_[b];
       if (br.resume.empty()) continue;
       const TrialId id = br.resume.front();
@@ -110,7 +114,7 @@ class HyperbandScheduler final : public Scheduler {
       return {a, std::move(others)};
     }
     if (can_start_new) {
-      for (size_t b = 0; b < brackets_.size(); ++b) {
+      for (size_t b = first_open_; b < brackets_.size(); ++b) {
         const Bracket& br = brackets_[b];
         if (br.done || br.started >= br.target) continue;
         a.kind = Assignment::Kind::NewTrial;
@@ -119,10 +123,13 @@ class HyperbandScheduler final : public Scheduler {
         return {a, std::move(others)};
       }
     }
+    // Newest first, stopping at the first hit: the running trials are the recent ones, and this
+    // runs at every Wait (a full scan made the simulator quadratic in trials).
     bool anyone_running = false;
-    for (const auto& [id, t] : trials_) anyone_running |= t.state == State::Running;
+    for (auto it = trials_.rbegin(); it != trials_.rend() && !anyone_running; ++it)
+      anyone_running = it->second.state == State::Running;
     bool all_done = true;
-    for (const auto& br : brackets_) all_done &= br.done;
+    for (size_t b = brackets_.size(); b-- > first_open_ && all_done;) all_done = brackets_[b].done;
     // An unfinished bracket always has a running trial, a trial to resume, or (while new trials
     // may come) configurations to start; anything else is a bug that would stall the run.
     MPITUNE_CHECK(all_done || anyone_running, "hyperband: unfinished brackets but nothing to run");
@@ -326,6 +333,7 @@ class HyperbandScheduler final : public Scheduler {
 
   HyperbandOptions o_;
   std::vector<Bracket> brackets_;  // execution order over all iterations
+  size_t first_open_ = 0;          // brackets before it are done with nothing to resume
   std::map<TrialId, Trial> trials_;
   bool closed_ = false;
 };
