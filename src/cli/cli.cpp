@@ -16,6 +16,7 @@
 #include "mpitune/runtime/status_command.hpp"
 #include "mpitune/runtime/simulate_command.hpp"
 #include "mpitune/runtime/cli_options.hpp"
+#include "mpitune/runtime/config_options.hpp"
 #include "mpitune/runtime/model_commands.hpp"
 #include "mpitune/runtime/run.hpp"
 #include "mpitune/runtime/run_options.hpp"
@@ -103,9 +104,7 @@ int validate_command(const std::vector<std::string>& args) {
     std::cout << desc << "\n";
     return 0;
   }
-  IniFile ini = config_with_overrides(vm.count("config") ? vm["config"].as<std::string>() : "",
-                                      vm.count("set") ? vm["set"].as<std::vector<std::string>>()
-                                                      : std::vector<std::string>{});
+  IniFile ini = config_from_options(vm);
   const ExperimentConfig cfg = parse_config(ini);
   validate_trainable_config(cfg);
   make_scheduler(cfg);

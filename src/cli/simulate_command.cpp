@@ -16,6 +16,7 @@
 #include "mpitune/core/error.hpp"
 #include "mpitune/objective/synthetic.hpp"
 #include "mpitune/runtime/cli_options.hpp"
+#include "mpitune/runtime/config_options.hpp"
 #include "mpitune/runtime/run.hpp"
 #include "mpitune/store/hdf5_store.hpp"
 
@@ -63,9 +64,7 @@ int simulate_command(const std::vector<std::string>& args, const std::string& co
     std::cout << desc << "\n";
     return 0;
   }
-  IniFile ini = config_with_overrides(vm.count("config") ? vm["config"].as<std::string>() : "",
-                                      vm.count("set") ? vm["set"].as<std::vector<std::string>>()
-                                                      : std::vector<std::string>{});
+  IniFile ini = config_from_options(vm);
   if (vm.count("groups")) ini.apply_override("simulate.groups=" + std::to_string(vm["groups"].as<int>()));
   if (vm.count("output")) ini.apply_override("experiment.output=" + vm["output"].as<std::string>());
   const ExperimentConfig cfg = parse_config(ini);

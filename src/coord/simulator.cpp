@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include <cmath>
+#include <algorithm>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>

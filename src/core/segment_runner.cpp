@@ -11,17 +11,6 @@ namespace {
 
 constexpr double kNoLoss = std::numeric_limits<double>::quiet_NaN();
 
-// Runs `fn`, turning any exception into a reason text (a trial failure, not a crash).
-template <class F>
-std::optional<std::string> guarded(F&& fn) {
-  try {
-    fn();
-    return std::nullopt;
-  } catch (const std::exception& e) {
-    return std::string(e.what());
-  }
-}
-
 }  // namespace
 
 SegmentRunner::SegmentRunner(const TrainOptions& train, Trainable& trainable, SegmentPort& port)
@@ -53,7 +42,7 @@ SegmentRunner::Outcome SegmentRunner::advance() {
   MPITUNE_CHECK(running_, "advance() of a segment that has ended");
   trained_last_ = false;
   if (stop_requested_ || trainable_.step() >= seg_.stop) return finish();
-  std::optional<std::string> err = guarded([&] {
+  std::optional<std::string> err = error_text_of([&] {
     last_ = trainable_.train_step();
     if (!std::isfinite(last_.loss))
       throw TrialError("non-finite training loss (" + std::to_string(last_.loss) + ") at step " +
@@ -85,7 +74,7 @@ SegmentRunner::Outcome SegmentRunner::advance() {
 
 std::optional<std::string> SegmentRunner::evaluate(double& eval_loss) {
   port_.progress();
-  const std::optional<std::string> err = guarded([&] {
+  const std::optional<std::string> err = error_text_of([&] {
     eval_loss = trainable_.evaluate();
     retention_loss_ = trainable_.evaluate_retention();
   });

@@ -1,11 +1,10 @@
 #include "mpitune/runtime/worker.hpp"
 
+#include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <limits>
 #include <optional>
 
 #include "mpitune/comm/mpi_session.hpp"
@@ -18,17 +17,6 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// Runs `fn`, turning any exception into a reason text (a trial failure, not a crash).
-template <class F>
-std::optional<std::string> guarded(F&& fn) {
-  try {
-    fn();
-    return std::nullopt;
-  } catch (const std::exception& e) {
-    return std::string(e.what());
-  }
 }
 
 // Several messages in one buffer: [u32 length][encoded message]...
@@ -197,7 +185,7 @@ void Worker::serve_state(const SendStateMsg& s) {
   StateTransfer::Payload p;
   std::optional<std::string> err;
   if (current_trial_ == s.trial) {
-    err = guarded([&] {
+    err = error_text_of([&] {
       p.bytes = trainable_.save_state();
       p.step = trainable_.step();
     });
@@ -224,7 +212,7 @@ void Worker::run_segment(SegmentMsg seg) {
   std::optional<StateReceivedMsg> received;
   switch (seg.init) {
     case SegmentInit::Fresh:
-      err = guarded([&] {
+      err = error_text_of([&] {
         trainable_.release();
         trial_tokens_ = 0;
         trainable_.start(seg.trial, seg.hparams, seg.seed, seg.max_steps);
@@ -235,7 +223,7 @@ void Worker::run_segment(SegmentMsg seg) {
         throw InfraError("asked to continue trial " + std::to_string(seg.trial) + " at step " +
                          std::to_string(seg.start) + " but this group holds trial " +
                          std::to_string(current_trial_) + " at step " + std::to_string(trainable_.step()));
-      if (seg.hparams != current_hparams_) err = guarded([&] { trainable_.update_hparams(seg.hparams); });
+      if (seg.hparams != current_hparams_) err = error_text_of([&] { trainable_.update_hparams(seg.hparams); });
       break;
     case SegmentInit::Resume: {
       const auto r0 = std::chrono::steady_clock::now();
@@ -260,7 +248,7 @@ void Worker::run_segment(SegmentMsg seg) {
       const int64_t bytes = control_.sum(static_cast<int64_t>(p.bytes.size()));
       received = StateReceivedMsg{topo_.group, seg.trial, seg.source_trial, seg.source_group, p.step, bytes, 0, p.ok, ""};
       if (p.ok) {
-        err = guarded([&] { trainable_.load_state(p.bytes, seg.trial, seg.hparams); });
+        err = error_text_of([&] { trainable_.load_state(p.bytes, seg.trial, seg.hparams); });
         seg.stop = std::min(seg.max_steps, seg.stop + trainable_.step() - seg.start);
       } else if (!seg.checkpoint.empty()) {
         // The cached copy is gone: its checkpoint files, as a Resume.
@@ -275,7 +263,7 @@ void Worker::run_segment(SegmentMsg seg) {
         if (current_trial_ != seg.trial) {
           err = "clone failed and this group does not hold trial " + std::to_string(seg.trial);
         } else {
-          err = guarded([&] { trainable_.update_hparams(seg.hparams); });
+          err = error_text_of([&] { trainable_.update_hparams(seg.hparams); });
           seg.stop = std::min(seg.max_steps, trainable_.step() + (seg.stop - seg.start));
         }
         received->step = trainable_.step();
@@ -346,7 +334,7 @@ void Worker::final_eval(const FinalEvalMsg& f) {
   done.group = topo_.group;
   done.label = f.label;
   done.trial = f.trial;
-  std::optional<std::string> err = guarded([&] { run_final_eval(trainable_, f, current_trial_, done); });
+  std::optional<std::string> err = error_text_of([&] { run_final_eval(trainable_, f, current_trial_, done); });
   const int64_t failed_rank = control_.max(err ? control_.rank() + 1 : 0);
   trainable_.release();
   current_trial_ = -1;
@@ -403,7 +391,7 @@ void Worker::periodic_checkpoint(const CheckpointMsg& c) {
 }
 
 Worker::CheckpointWrite Worker::write_checkpoint(const std::string& dir, std::optional<std::string> err, bool keep) {
-  if (!err) err = guarded([&] { trainable_.save_checkpoint(dir); });
+  if (!err) err = error_text_of([&] { trainable_.save_checkpoint(dir); });
   // Every rank must have written its part before the checkpoint counts as complete.
   const int64_t failed_rank = control_.max(err ? control_.rank() + 1 : 0);
   CheckpointWrite w;
@@ -437,7 +425,7 @@ void Worker::save_checkpoint(const CheckpointMsg& c) {
 bool Worker::cache_state(TrialId trial) {
   CachedState entry;
   entry.step = trainable_.step();
-  const std::optional<std::string> err = guarded([&] { entry.bytes = trainable_.save_state(); });
+  const std::optional<std::string> err = error_text_of([&] { entry.bytes = trainable_.save_state(); });
   const size_t budget = static_cast<size_t>(cfg_.scheduler.pbt_host_cache_mb * 1024 * 1024);
   auto old = cache_.find(trial);
   const size_t others = cached_bytes_ - (old != cache_.end() ? old->second.bytes.size() : 0);
@@ -451,7 +439,7 @@ bool Worker::cache_state(TrialId trial) {
 }
 
 std::optional<std::string> Worker::load_segment_checkpoint(const SegmentMsg& seg) {
-  return guarded([&] {
+  return error_text_of([&] {
     trainable_.release();
     trainable_.load_checkpoint(seg.checkpoint, seg.trial, seg.hparams);
     if (trainable_.step() != seg.start)

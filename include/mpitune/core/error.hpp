@@ -8,6 +8,7 @@
 //  - InfraError: MPI, NCCL, CUDA, HDF5 or the filesystem failed. The job cannot go on.
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -37,6 +38,18 @@ class InfraError : public std::runtime_error {
 
 // "file.cpp:42" for messages that must say where a failing call was made.
 std::string source_place(const char* file, int line);
+
+// Runs `fn`; the text of what it threw, or none. A group turns a trial's exceptions into a
+// failure reason its ranks agree on, instead of a crash.
+template <class F>
+std::optional<std::string> error_text_of(F&& fn) {
+  try {
+    fn();
+    return std::nullopt;
+  } catch (const std::exception& e) {
+    return std::string(e.what());
+  }
+}
 
 }  // namespace mpitune
 
