@@ -102,8 +102,13 @@ class Hdf5Store final : public ResultStore {
 
   std::unique_ptr<Table> space_, trials_, metrics_, decisions_, transfers_, groups_, summary_, finals_,
       final_documents_, events_, segments_;
-  std::unordered_map<TrialId, hsize_t> trial_rows_;    // trial id -> its row in /trials
-  std::unordered_map<TrialId, TrialStatus> trial_status_;  // the status last written per trial
+  // trial id -> its row in /trials, and the status this job last wrote there (none: not yet,
+  // or a failed flush may have lost it), to tell a status change from a report's progress
+  struct TrialRow {
+    hsize_t row;
+    std::optional<TrialStatus> status;
+  };
+  std::unordered_map<TrialId, TrialRow> trial_rows_;
   std::unordered_map<int64_t, hsize_t> segment_rows_;  // segment index -> its row in /segments
   int64_t next_seq_ = 0;          // the seq append_event() takes next
   int64_t durable_next_seq_ = 0;  // ... as of the last successful flush of /events
@@ -210,7 +215,7 @@ void Hdf5Store::open_tables(const ExperimentData& data, const h5::FileLayout& la
   if (summary_->rows() == 0) summary_->append(summary_columns_.encode(SummaryRecord{}));
 
   for (size_t i = 0; i < data.trials.size(); ++i)
-    if (!trial_rows_.emplace(data.trials[i].id, i).second)
+    if (!trial_rows_.emplace(data.trials[i].id, TrialRow{i, std::nullopt}).second)
       throw ConfigError(path_, "/trials holds trial " + std::to_string(data.trials[i].id) + " twice",
                         "the file is damaged; it cannot be resumed");
   for (size_t i = 0; i < data.segments.size(); ++i)
@@ -328,10 +333,10 @@ std::vector<Table*> Hdf5Store::tables() const {
 void Hdf5Store::forget_rolled_back_rows() {
   // Trials and segments whose first row was rolled back are new again, and every trial's next
   // row is flushed at once (the status it last wrote may not be on disk).
-  trial_status_.clear();
-  if (trials_)
-    for (auto it = trial_rows_.begin(); it != trial_rows_.end();)
-      it = it->second >= trials_->rows() ? trial_rows_.erase(it) : std::next(it);
+  for (auto it = trial_rows_.begin(); it != trial_rows_.end();) {
+    it->second.status.reset();
+    it = trials_ && it->second.row >= trials_->rows() ? trial_rows_.erase(it) : std::next(it);
+  }
   if (segments_)
     for (auto it = segment_rows_.begin(); it != segment_rows_.end();)
       it = it->second >= segments_->rows() ? segment_rows_.erase(it) : std::next(it);
@@ -377,19 +382,18 @@ void Hdf5Store::upsert_trial(const TrialRecord& t) {
   guarded([&] {
     require_open("upsert_trial()");
     const h5::Row row = trial_columns_->encode(t);
-    const auto it = trial_rows_.find(t.id);
     // A new trial or a new status is a decision (durable at once); a report's progress (step,
     // metrics, seconds) is as frequent as metric rows and goes with them on the timer.
-    auto [status, first_seen] = trial_status_.try_emplace(t.id, t.status);
-    const bool status_changed = first_seen || status->second != t.status;
-    status->second = t.status;
+    auto it = trial_rows_.find(t.id);
     if (it != trial_rows_.end()) {
-      trials_->write_at(it->second, row);
+      trials_->write_at(it->second.row, row);
     } else {
       trials_->append(row);
-      trial_rows_.emplace(t.id, trials_->rows() - 1);
+      it = trial_rows_.emplace(t.id, TrialRow{trials_->rows() - 1, std::nullopt}).first;
     }
-    after_row_written(/*decision=*/status_changed || it == trial_rows_.end());
+    const bool status_changed = it->second.status != t.status;
+    it->second.status = t.status;
+    after_row_written(/*decision=*/status_changed);
   });
 }
 
