@@ -4,6 +4,7 @@
     scaling_measure.py row FILE.h5 --label L --launch T0 --exit T1 --load LOAD [--sim-output SIM.txt]
     scaling_measure.py header
     scaling_measure.py markdown REAL_RUNS.csv
+    scaling_measure.py roundtrip FILE.h5     (mpi_scripts/throughput_goals.sh)
 
 Prints one CSV row (or the header). Where the figures come from:
   busy group-seconds  sum of /trials.device_seconds / group_size: the workers' own wall seconds
@@ -18,6 +19,11 @@ Prints one CSV row (or the header). Where the figures come from:
   ideal               busy / groups; overhead = span / ideal - 1
 With --sim-output (what `mpitune simulate` printed for the same config): the simulator's
 utilisation and elapsed next to the measured ones, and their difference in percentage points.
+
+roundtrip: the round trip a group waits per segment, without the end-of-run tail: for each
+group, the span of its own trials (first start to last end) minus its busy seconds, divided by
+its segments between them. With one-segment trials (FIFO, max_t = 1) that is the time from a
+group's SegmentDone leaving it to its next order arriving, plus rank 0's handling.
 """
 import argparse
 import re
@@ -87,6 +93,24 @@ def row(args):
     print(",".join(str(r[c]) for c in COLUMNS))
 
 
+def roundtrip(path):
+    import collections
+    import h5py
+    with h5py.File(path, "r") as f:
+        group_size = int(f.attrs["group_size"])
+        trials = f["trials"][()]
+    by_group = collections.defaultdict(list)
+    for t in trials:
+        by_group[int(t["group"])].append((float(t["start_time"]), float(t["end_time"]),
+                                          float(t["device_seconds"]) / group_size))
+    idle = []
+    for rows in by_group.values():
+        rows.sort()
+        idle.append((rows[-1][1] - rows[0][0] - sum(r[2] for r in rows)) / max(1, len(rows) - 1))
+    print("%.2f ms (groups %.2f..%.2f, %d segments)" % (1e3 * sum(idle) / len(idle), 1e3 * min(idle), 1e3 * max(idle),
+                                                        len(trials)))
+
+
 def markdown(path):
     """The real runs' CSV as a markdown table fragment (docs/scaling.md)."""
     import csv
@@ -106,6 +130,7 @@ def main():
     sub = p.add_subparsers(dest="what", required=True)
     sub.add_parser("header")
     sub.add_parser("markdown").add_argument("csv")
+    sub.add_parser("roundtrip").add_argument("file")
     r = sub.add_parser("row")
     r.add_argument("file")
     r.add_argument("--label", required=True)
@@ -118,6 +143,8 @@ def main():
         print(",".join(COLUMNS))
     elif args.what == "markdown":
         markdown(args.csv)
+    elif args.what == "roundtrip":
+        roundtrip(args.file)
     else:
         row(args)
 

@@ -66,9 +66,9 @@ std::string scheduler_section(const PointSpec& s) {
 }
 
 // Where the simulated coordinator writes: nowhere, counting the trials. Without a store the
-// simulator keeps everything in a MemoryStore, whose upsert_trial looks a trial up by a scan
-// (src/core/result_store.cpp): 200,000 trials would time that scan, not the coordinator. The
-// figures the study needs come from SimulationResult, so the rows are dropped.
+// simulator keeps every row (millions of metric rows at 10,000 groups) in a MemoryStore, whose
+// memory the peak-RSS column would then measure instead of the coordinator's. The figures the
+// study needs come from SimulationResult, so the rows are dropped.
 class CountingStore final : public ResultStore {
  public:
   size_t trials() const { return ids_.size(); }

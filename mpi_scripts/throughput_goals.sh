@@ -2,7 +2,7 @@
 # The coordinator-throughput goals of issue 12, measured under mpirun on this machine with
 # sleeping synthetic workers, printed as one markdown table (docs/scaling.md has the figures):
 #   1. round trip: a group's idle time per segment, 1,000 one-step segments of 20 ms on 4 groups
-#      (from /trials: each group's span minus its segments' seconds, per segment);
+#      (bench/scaling_measure.py roundtrip: each group's span minus its segments' seconds);
 #   2. start-up: wall seconds of mpirun for a job of one 0-ms step per group, 17 and 129 ranks
 #      (launch, MPI init, the start-up watch, the experiment, shutdown);
 #   3. 10,000 trials of one 100-ms step on 16 groups (Ray Tune's release test, 10x shorter
@@ -36,7 +36,7 @@ run() {  # run NP OUTPUT [--set ...]: one job, its log in OUTDIR
 # 1. Round trip.
 run 5 "$out/roundtrip.h5" --set scheduler.type=fifo --set scheduler.max_t=1 \
   --set experiment.max_trials=$segments --set synthetic.step_cost_ms=20
-roundtrip=$($py "$root/mpi_scripts/segment_idle.py" "$out/roundtrip.h5")
+roundtrip=$($py "$root/bench/scaling_measure.py" roundtrip "$out/roundtrip.h5")
 
 # 2. Start-up.
 startup() {
